@@ -1,0 +1,37 @@
+"""The composition root: the one place that knows every detector.
+
+Every interface builds its engine here, so the CLI, the HTTP service and the
+Synapse module judge a message the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from spimguard.core.engine import Engine
+from spimguard.core.policy import Policy
+from spimguard.detectors import REGISTRY
+from spimguard.state.base import Store
+
+__all__ = ["build_engine"]
+
+
+def build_engine(
+    policy: Policy | str | Path | None = None,
+    store: Store | None = None,
+    clock: Callable[[], float] | None = None,
+    only: Iterable[str] | None = None,
+) -> Engine:
+    """An engine with every registered detector the policy does not disable.
+
+    ``only`` restricts the detectors (e.g. ``["content"]`` for corpus evaluation).
+    """
+    pol = policy if isinstance(policy, Policy) else Policy.load(policy)
+    wanted = set(only) if only is not None else None
+    detectors = [
+        factory(pol.detector_settings.get(name, {}))
+        for name, factory in REGISTRY.items()
+        if (wanted is None or name in wanted) and name not in pol.disabled
+    ]
+    return Engine(detectors, policy=pol, store=store, clock=clock)

@@ -1,0 +1,160 @@
+"""The engine: runs the detectors on a message and asks the policy for a verdict.
+
+No I/O of its own, no knowledge of transports. Every interface (CLI, HTTP,
+Synapse) builds one with :func:`spimguard.build.build_engine` and calls
+:meth:`Engine.check` for messages and :meth:`Engine.observe` for the other
+events. A detector that raises leaves an ``error`` in the verdict's trace and
+emits nothing; one broken detector never breaks delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from spimguard.core.context import MessageContext
+from spimguard.core.events import Event, MessageEvent, UnlockEvent
+from spimguard.core.policy import Policy
+from spimguard.core.signals import Abstain, Hit, SignalSpec
+from spimguard.core.verdicts import AccountAction, TraceEntry, Verdict
+from spimguard.state.base import Store
+from spimguard.state.memory import MemoryStore
+from spimguard.text import normalize
+
+__all__ = ["ENGINE_SIGNALS", "MAX_ANALYSED_CHARS", "Engine"]
+
+log = logging.getLogger("spimguard.engine")
+
+#: Text beyond this many characters is not analysed (a 1 MB message is judged
+#: on its first 64 K characters, and the verdict says so).
+MAX_ANALYSED_CHARS = 65_536
+
+ENGINE_SIGNALS = (
+    SignalSpec("TEXT_TRUNCATED", 0.0, "The message was longer than the engine analyses."),
+    SignalSpec("ACCOUNT_LOCKED", 0.0, "The sender's account is locked until an unlock event."),
+    SignalSpec("ACCOUNT_CHALLENGED", 0.0,
+               "The sender's account must re-authenticate (until an unlock event)."),
+)
+
+
+class Engine:
+    def __init__(
+        self,
+        detectors: Sequence[object],
+        policy: Policy | None = None,
+        store: Store | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.policy = policy or Policy()
+        self.store: Store = store if store is not None else MemoryStore()
+        self._clock = clock
+        self.detectors = [d for d in detectors if getattr(d, "name", "") not in
+                          self.policy.disabled]
+        specs: dict[str, SignalSpec] = {s.name: s for s in ENGINE_SIGNALS}
+        for d in detectors:  # disabled ones too: their names stay valid in policy files
+            for s in d.signals:  # type: ignore[attr-defined]
+                specs[s.name] = s
+        self.specs = specs
+        self.policy.check_signals(specs)
+
+    # -- public API ----------------------------------------------------------
+
+    def check(self, message: MessageEvent) -> Verdict:
+        """Judge one message; updates state (account actions, detector memory)."""
+        now = message.ts if self._clock is None else self._clock()
+        text = message.text
+        truncated = False
+        normalized = None
+        if text is not None and not message.encrypted:
+            if len(text) > MAX_ANALYSED_CHARS:
+                truncated = True
+                text = text[:MAX_ANALYSED_CHARS]
+            normalized = normalize(text)
+        ctx = MessageContext(message, normalized, self.store, now, truncated)
+        hits: list[Hit] = []
+        trace: list[TraceEntry] = []
+        if truncated:
+            hits.append(Hit("TEXT_TRUNCATED", 0.0,
+                            f"analysed the first {MAX_ANALYSED_CHARS} of "
+                            f"{len(message.text or '')} characters"))
+        for det in self.detectors:
+            trace.append(self._run(det, ctx, hits))
+        state = self.account_state(message.sender, now)
+        if state is not None:
+            name = "ACCOUNT_LOCKED" if state is AccountAction.LOCK else "ACCOUNT_CHALLENGED"
+            hits.append(Hit(name, 0.0, f"account {state.value}ed earlier; waiting for unlock"))
+        decision = self.policy.decide(hits, self.specs)
+        action = decision.action
+        if state is not None:
+            floor = (self.policy.locked_messages if state is AccountAction.LOCK
+                     else self.policy.challenged_messages)
+            if floor.rank > action.rank:
+                action = floor
+        account = decision.account_action
+        if account is not None:
+            self._escalate(message.sender, account, now)
+        for det in self.detectors:
+            self._observe(det, message, now)
+        return Verdict(
+            id=message.id,
+            action=action,
+            score=decision.score,
+            signals=decision.signals,
+            account_action=account,
+            campaign=None,
+            trace=tuple(trace),
+        )
+
+    def observe(self, event: Event) -> Verdict | None:
+        """Feed any event; messages are checked and return their verdict."""
+        if isinstance(event, MessageEvent):
+            return self.check(event)
+        now = event.ts if self._clock is None else self._clock()
+        if isinstance(event, UnlockEvent):
+            self.store.delete(_account_key(event.user))
+        for det in self.detectors:
+            self._observe(det, event, now)
+        return None
+
+    def account_state(self, user: str, now: float | None = None) -> AccountAction | None:
+        """The account's standing action (challenge or lock), if any."""
+        t = time.time() if now is None else now
+        v = self.store.get(_account_key(user), t)
+        return AccountAction(v) if v else None
+
+    def explain_signals(self) -> Iterable[SignalSpec]:
+        """Every signal the engine can emit, with its effective weight."""
+        for spec in sorted(self.specs.values(), key=lambda s: s.name):
+            yield SignalSpec(spec.name, self.policy.weight(spec), spec.description)
+
+    # -- internals -----------------------------------------------------------
+
+    def _run(self, det: object, ctx: MessageContext, hits: list[Hit]) -> TraceEntry:
+        name = getattr(det, "name", type(det).__name__)
+        try:
+            found = list(det.check(ctx))  # type: ignore[attr-defined]
+        except Abstain as why:
+            return TraceEntry(name, "abstained", str(why))
+        except Exception as exc:  # a broken detector must not break delivery
+            log.exception("detector %s failed on message %s", name, ctx.message.id)
+            return TraceEntry(name, "error", f"{type(exc).__name__}: {exc}")
+        hits.extend(found)
+        return TraceEntry(name, "ran", ", ".join(h.name for h in found))
+
+    def _observe(self, det: object, event: Event, now: float) -> None:
+        try:
+            det.observe(event, now)  # type: ignore[attr-defined]
+        except Exception:
+            log.exception("detector %s failed to observe %s", getattr(det, "name", det),
+                          type(event).__name__)
+
+    def _escalate(self, user: str, action: AccountAction, now: float) -> None:
+        current = self.account_state(user, now)
+        if current is AccountAction.LOCK:
+            return
+        self.store.set(_account_key(user), action.value, now)
+
+
+def _account_key(user: str) -> str:
+    return f"account:{user}:action"

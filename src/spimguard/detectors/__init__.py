@@ -1,0 +1,20 @@
+"""Detectors, one per file. Registering a new one is one line in ``REGISTRY``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from spimguard.detectors.base import Detector, DetectorBase
+from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.obfuscation import ObfuscationDetector
+
+__all__ = ["REGISTRY", "Detector", "DetectorBase", "DetectorFactory"]
+
+DetectorFactory = Callable[[Mapping[str, Any]], Detector]
+
+#: name -> factory taking the detector's settings table from the policy.
+REGISTRY: dict[str, DetectorFactory] = {
+    "content": ContentDetector.from_settings,
+    "obfuscation": ObfuscationDetector.from_settings,
+}

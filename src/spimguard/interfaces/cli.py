@@ -1,0 +1,267 @@
+"""The ``spimguard`` command line: a thin layer over the engine.
+
+Each command parses its input, calls the library and renders the result;
+no scoring happens here. JSON goes to stdout, human notes and progress bars
+to stderr, so output can be piped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from spimguard.build import build_engine
+from spimguard.core.errors import CorpusError, PolicyError
+from spimguard.core.events import MessageEvent
+from spimguard.core.policy import Policy
+from spimguard.core.replay import ReplayStats, replay
+from spimguard.core.scoring import ReplayScorer
+from spimguard.learning.corpus import read_corpus
+from spimguard.learning.model import ContentModel, ModelError
+from spimguard.learning.shipped import load_shipped_model, shipped_model_path
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="spimguard: stops spam over instant messaging.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+policy_app = typer.Typer(help="Inspect the policy.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+err = Console(stderr=True)
+
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="Policy TOML merged over the shipped defaults.")
+]
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {msg}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _policy(path: Path | None) -> Policy:
+    try:
+        return Policy.load(path)
+    except PolicyError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def _json(obj: Any) -> str:
+    def clean(v: Any) -> Any:
+        if isinstance(v, float):
+            return None if math.isnan(v) else round(v, 6)
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(obj), ensure_ascii=False)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err, transient=True)
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="The message text.")],
+    sender: Annotated[str, typer.Option(help="Sender id.")] = "cli-sender",
+    recipient: Annotated[list[str] | None, typer.Option(help="Recipient id (repeatable).")] = None,
+    trace: Annotated[bool, typer.Option(help="Add each detector's trace.")] = False,
+    policy: PolicyOpt = None,
+) -> None:
+    """Judge one message and print the verdict as JSON."""
+    engine = build_engine(_policy(policy))
+    msg = MessageEvent(ts=time.time(), id="cli-1", sender=sender,
+                       recipients=tuple(recipient or ["cli-recipient"]), text=text)
+    typer.echo(_json(engine.check(msg).to_dict(trace=trace)))
+
+
+def _load_model(spec: str | None) -> ContentModel | None:
+    if spec is None:
+        return None
+    try:
+        return load_shipped_model() if spec == "shipped" else ContentModel.load(spec)
+    except ModelError as exc:
+        _fail(str(exc))
+        raise
+
+
+def _report_skipped(errors: list[tuple[int, str]], path: str) -> None:
+    for line, why in errors[:20]:
+        err.print(f"{path}:{line}: skipped: {why}", highlight=False)
+    if len(errors) > 20:
+        err.print(f"{path}: {len(errors) - 20} more lines skipped", highlight=False)
+
+
+@app.command("eval")
+def eval_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Labelled corpus (TSV or CSV).")],
+    split: Annotated[str, typer.Option(
+        help="almeida: train on the first 30%, test on the rest; "
+             "cv5: stratified 5-fold CV on de-duplicated texts.")] = "almeida",
+    model: Annotated[str | None, typer.Option(
+        help="Score the whole file with this model (a path, or 'shipped'); no training.")] = None,
+    perturb: Annotated[bool, typer.Option(help="Obfuscate the test messages first.")] = False,
+    policy: PolicyOpt = None,
+) -> None:
+    """Measure the content model on a labelled corpus; print metrics as JSON."""
+    from spimguard.evaluation import evaluate
+
+    if split not in ("almeida", "cv5"):
+        _fail(f"--split must be almeida or cv5, got {split!r}")
+    try:
+        corpus = read_corpus(data)
+    except CorpusError as exc:
+        _fail(str(exc))
+        raise
+    _report_skipped(corpus.errors, str(data))
+    mdl = _load_model(model)
+    total = len(corpus.items) if (mdl or split == "cv5") else len(corpus.items) - int(
+        len(corpus.items) * 0.3)
+    with _progress() as prog:
+        task = prog.add_task("evaluating", total=total)
+        try:
+            result = evaluate(corpus, split=split, model=mdl, perturb=perturb,
+                              policy=_policy(policy),
+                              progress=lambda k: prog.advance(task, k))
+        except ValueError as exc:
+            _fail(str(exc))
+            raise
+    typer.echo(_json(result))
+
+
+@app.command()
+def train(
+    data: Annotated[list[Path], typer.Option("--data", help="Labelled corpus (repeatable).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")],
+) -> None:
+    """Train the content model from labelled corpora (deterministic)."""
+    from spimguard.evaluation import train_on
+
+    texts: list[str] = []
+    labels: list[bool] = []
+    for path in data:
+        try:
+            corpus = read_corpus(path)
+        except CorpusError as exc:
+            _fail(str(exc))
+            raise
+        _report_skipped(corpus.errors, str(path))
+        texts += corpus.texts
+        labels += corpus.labels
+    if not texts:
+        _fail("no labelled message in the given files")
+    try:
+        model = train_on(texts, labels, sources=[p.name for p in data])
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+    model.save(out)
+    err.print(f"trained on {len(texts)} messages ({sum(labels)} spam); wrote {out}")
+
+
+@app.command("replay")
+def replay_cmd(
+    events: Annotated[Path, typer.Argument(help="Event stream (JSON Lines); - for stdin.")],
+    score: Annotated[bool, typer.Option(
+        help="Print the spec's metrics against the ground truth instead of verdicts.")] = False,
+    policy: PolicyOpt = None,
+) -> None:
+    """Replay an event stream through the engine: one verdict per message line."""
+    engine = build_engine(_policy(policy))
+    stats = ReplayStats()
+    scorer = ReplayScorer()
+    try:
+        stream = sys.stdin.buffer if str(events) == "-" else open(events, "rb")  # noqa: SIM115
+    except OSError as exc:
+        _fail(f"cannot read {events}: {exc.strerror}")
+        raise
+    out = sys.stdout
+    with stream:
+        from spimguard.core.replay import iter_events
+
+        for _, event in iter_events(stream, stats):
+            scorer.event(event)
+            verdict = engine.observe(event)
+            if verdict is None:
+                continue
+            stats.messages += 1
+            if score:
+                scorer.message(event, verdict)  # type: ignore[arg-type]
+            else:
+                out.write(_json(verdict.to_dict()) + "\n")
+    _report_skipped(stats.errors, str(events))
+    if stats.unknown_types:
+        err.print(f"skipped unknown event types: {dict(stats.unknown_types)}", highlight=False)
+    if score:
+        result = scorer.result()
+        result["events"] = stats.events
+        result["bad_lines"] = len(stats.errors)
+        result["unknown_events"] = sum(stats.unknown_types.values())
+        typer.echo(_json(result))
+
+
+_ = replay  # the library entry point; the CLI inlines it to feed the scorer too
+
+
+@policy_app.command("show")
+def policy_show(
+    policy: PolicyOpt = None,
+    signals: Annotated[bool, typer.Option(help="Also list every signal with its weight.")] = True,
+) -> None:
+    """Print the effective policy (defaults merged with --policy) and the signals."""
+    import tomllib  # noqa: F401 - documents the format
+
+    pol = _policy(policy)
+    typer.echo(f"# effective policy: {pol.source}")
+    typer.echo(_toml(pol.as_dict()))
+    if signals:
+        engine = build_engine(pol)
+        table = Table(title="signals (weight x strength = score)")
+        table.add_column("signal")
+        table.add_column("weight", justify="right")
+        table.add_column("meaning")
+        for spec in engine.explain_signals():
+            table.add_row(spec.name, f"{spec.weight:g}", spec.description)
+        Console().print(table)
+
+
+def _toml(d: dict[str, Any], prefix: str = "") -> str:
+    lines: list[str] = []
+    tables: list[tuple[str, dict[str, Any]]] = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            tables.append((f"{prefix}{k}", v))
+        else:
+            lines.append(f"{k} = {json.dumps(v)}")
+    for name, sub in tables:
+        lines.append(f"\n[{name}]")
+        lines.append(_toml(sub, f"{name}.").strip("\n"))
+    return "\n".join(x for x in lines if x)
+
+
+@app.command()
+def info() -> None:
+    """Show the shipped model's provenance."""
+    model = load_shipped_model()
+    typer.echo(_json({"model": str(shipped_model_path()), **model.meta}))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,57 @@
+"""Word and character n-gram features shared by training and scoring.
+
+Training and the per-message hot path use the same functions, so a model never
+sees features at scoring time that were built differently from the ones it was
+trained on.
+
+Two blocks, each scaled by its own norm:
+
+* ``word``: unigrams and bigrams of the tokens;
+* ``char``: character 2-5 grams *within* each word, padded with spaces (what
+  scikit-learn calls ``char_wb``).
+
+A feature's value is ``count * idf / sqrt(sum(count * idf**2))`` over its
+block. The denominator is a plain sum over occurrences, so the char block of a
+message is a sum of per-*word* quantities. That is the point: words repeat
+(Zipf), so the scorer caches each word's char-gram sums and a message costs
+one dictionary look-up per word instead of ~500 n-gram look-ups (measured:
+~5 µs against ~200 µs per SMS).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["CHAR_NGRAMS", "MAX_TOKENS", "char_grams", "tokens", "word_terms"]
+
+CHAR_NGRAMS = (2, 3, 4, 5)
+#: Only the first tokens of a message are read; keeps a 1 MB message as cheap
+#: as a long SMS. The engine reports the cut in a signal detail.
+MAX_TOKENS = 400
+#: Longest token whose char n-grams are computed (a 64 KB "word" is cut).
+MAX_WORD = 40
+
+_WORD_RE = re.compile(r"\w+|[£$€¥₽%!?&]", re.UNICODE)
+_DIGITS = str.maketrans({chr(c): "0" for c in range(0x10000) if chr(c).isdigit()})
+
+
+def tokens(match_text: str) -> list[str]:
+    """Word tokens of the normalised text with every digit masked to ``0``.
+
+    Masking makes ``08712460324`` and ``09061701461`` the same shape, so the
+    model learns "premium-rate number" rather than individual numbers.
+    """
+    found = _WORD_RE.findall(match_text[: MAX_TOKENS * 50].translate(_DIGITS))
+    return [t[:MAX_WORD] for t in found[:MAX_TOKENS]]
+
+
+def word_terms(toks: list[str]) -> list[str]:
+    """Unigrams and bigrams, with repeats (counts matter)."""
+    return toks + [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]
+
+
+def char_grams(word: str) -> list[str]:
+    """Character 2-5 grams of `` word ``, with repeats."""
+    s = " " + word + " "
+    size = len(s)
+    return [s[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)]

@@ -1,0 +1,98 @@
+from collections.abc import Iterable
+
+import pytest
+
+from spimguard import Engine, MessageEvent, Policy, UnlockEvent, build_engine
+from spimguard.core.context import MessageContext
+from spimguard.core.engine import MAX_ANALYSED_CHARS
+from spimguard.core.signals import Hit, SignalSpec
+from spimguard.core.verdicts import AccountAction, Action
+from spimguard.detectors.base import DetectorBase
+
+
+class Fixed(DetectorBase):
+    """Emits a fixed strength for a marker word: lets engine tests avoid the model."""
+
+    name = "fixed"
+    signals = (SignalSpec("FIXED", 10.0, "test signal"),)
+
+    def check(self, ctx: MessageContext) -> Iterable[Hit]:
+        assert ctx.text is not None
+        if "bad" in ctx.text.match:
+            yield Hit("FIXED", 2.5 if "worst" in ctx.text.match else 1.0, "marker word")
+
+
+class Broken(DetectorBase):
+    name = "broken"
+    signals = ()
+
+    def check(self, ctx: MessageContext) -> Iterable[Hit]:
+        raise RuntimeError("boom")
+
+
+def msg(text: str | None, sender: str = "alice", i: int = 1, ts: float = 100.0) -> MessageEvent:
+    return MessageEvent(ts=ts, id=f"m{i}", sender=sender, recipients=("bob",), text=text,
+                        encrypted=text is None)
+
+
+def test_verdict_lists_its_signals() -> None:
+    v = Engine([Fixed()]).check(msg("this is bad"))
+    assert v.action is Action.BLOCK and v.score == 10.0
+    assert [(s.name, s.detail) for s in v.signals] == [("FIXED", "marker word")]
+    assert v.to_dict()["signals"][0]["name"] == "FIXED"
+
+
+def test_clean_message_is_allowed() -> None:
+    v = Engine([Fixed()]).check(msg("see you at 5"))
+    assert v.action is Action.ALLOW and v.signals == ()
+
+
+def test_broken_detector_is_traced_not_fatal() -> None:
+    v = Engine([Broken(), Fixed()]).check(msg("bad"))
+    assert v.action is Action.BLOCK
+    assert {t.detector: t.status for t in v.trace} == {"broken": "error", "fixed": "ran"}
+
+
+def test_disabled_detector_does_not_run() -> None:
+    pol = Policy.from_dict({"detectors": {"disabled": ["fixed"]}})
+    v = Engine([Fixed()], policy=pol).check(msg("bad"))
+    assert v.action is Action.ALLOW
+
+
+def test_lock_holds_later_messages_until_unlock() -> None:
+    eng = Engine([Fixed()])
+    first = eng.check(msg("worst bad", i=1))
+    assert first.account_action is AccountAction.LOCK
+    later = eng.check(msg("hello there", i=2, ts=101))
+    assert later.action is Action.BLOCK
+    assert "ACCOUNT_LOCKED" in [s.name for s in later.signals]
+    assert eng.observe(UnlockEvent(ts=102, user="alice")) is None
+    assert eng.check(msg("hello again", i=3, ts=103)).action is Action.ALLOW
+
+
+def test_huge_message_is_truncated_and_says_so() -> None:
+    v = Engine([Fixed()]).check(msg("x" * (MAX_ANALYSED_CHARS * 16)))
+    names = {s.name: s.detail for s in v.signals}
+    assert "TEXT_TRUNCATED" in names and str(MAX_ANALYSED_CHARS) in names["TEXT_TRUNCATED"]
+
+
+def test_encrypted_message_skips_content() -> None:
+    v = build_engine().check(msg(None))
+    assert v.action is Action.ALLOW
+    assert {t.status for t in v.trace if t.detector == "content"} == {"abstained"}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "\u200b\u200b"])
+def test_no_opinion_is_never_blocked(text: str) -> None:
+    v = build_engine().check(msg(text))
+    assert v.action is Action.ALLOW
+
+
+def test_obvious_spam_and_ham_with_shipped_model() -> None:
+    eng = build_engine()
+    spam = eng.check(msg("WINNER!! You have won a £1000 prize. Call 09061701461 now to claim. "
+                         "T&C apply", sender="s"))
+    ham = eng.check(msg("ok see you at home later, I'll bring the pizza", sender="h"))
+    assert spam.action.stops and spam.signals[0].name == "CONTENT_SPAM"
+    assert spam.signals[0].detail.startswith("classifier p=")
+    assert ham.action is Action.ALLOW
