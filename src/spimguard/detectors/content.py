@@ -8,6 +8,7 @@ have their own detectors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,30 +20,41 @@ from spimguard.learning.shipped import load_shipped_model
 
 __all__ = ["ContentDetector"]
 
-#: Above this probability the message counts against its sender.
-SPAM_FROM = 0.5
+#: Below this probability the model's opinion never counts against a sender.
+SPAM_FROM = 0.3
 #: Below this probability the message counts in its favour.
 HAM_BELOW = 0.05
+#: Cap on the strength, so wording alone cannot outweigh everything else.
+MAX_STRENGTH = 1.2
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 class ContentDetector(DetectorBase):
     name = "content"
     signals = (
         SignalSpec("CONTENT_SPAM", 10.0,
-                   "The text model finds the wording spam-like; strength rises from 0 at "
-                   "p=0.5 to 1 at p=1."),
+                   "The text model finds the wording spam-like (p >= 0.3). Strength 0.6 "
+                   "at p = hold_at (alone it holds the message), +0.1 per logit unit, "
+                   "capped at 1.2."),
         SignalSpec("CONTENT_HAM", -1.0, "The text model is confident the wording is ordinary "
                    "chat (p < 0.05)."),
     )
 
-    def __init__(self, model: ContentModel) -> None:
+    def __init__(self, model: ContentModel, hold_at: float = 0.5) -> None:
+        if not 0.5 <= hold_at < 1.0:
+            raise ValueError(f"detectors.content.hold_at must be in [0.5, 1), got {hold_at}")
         self.model = model
+        self._hold_logit = _logit(hold_at)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> ContentDetector:
         path = settings.get("model") or ""
         model = ContentModel.load(path) if path else load_shipped_model()
-        return cls(model)
+        return cls(model, hold_at=float(settings.get("hold_at", 0.5)))
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         if ctx.text is None:
@@ -52,8 +64,8 @@ class ContentDetector(DetectorBase):
             raise Abstain("no word the model knows")
         p = score.p_spam
         if p >= SPAM_FROM:
-            return (Hit("CONTENT_SPAM", (p - SPAM_FROM) / (1.0 - SPAM_FROM),
-                        f"classifier p={p:.2f}"),)
+            strength = min(MAX_STRENGTH, 0.6 + 0.1 * (_logit(p) - self._hold_logit))
+            return (Hit("CONTENT_SPAM", strength, f"classifier p={p:.2f}"),)
         if p < HAM_BELOW:
             return (Hit("CONTENT_HAM", 1.0, f"classifier p={p:.2f}"),)
         return ()

@@ -4,18 +4,21 @@ Training and the per-message hot path use the same functions, so a model never
 sees features at scoring time that were built differently from the ones it was
 trained on.
 
-Two blocks, each scaled by its own norm:
+Two blocks, each L2-normalised on its own:
 
 * ``word``: unigrams and bigrams of the tokens;
 * ``char``: character 2-5 grams *within* each word, padded with spaces (what
   scikit-learn calls ``char_wb``).
 
-A feature's value is ``count * idf / sqrt(sum(count * idf**2))`` over its
-block. The denominator is a plain sum over occurrences, so the char block of a
-message is a sum of per-*word* quantities. That is the point: words repeat
-(Zipf), so the scorer caches each word's char-gram sums and a message costs
-one dictionary look-up per word instead of ~500 n-gram look-ups (measured:
-~5 µs against ~200 µs per SMS).
+Features are binary (present or not) with idf weights: a feature's value is
+``idf / sqrt(sum(idf**2))`` over the distinct features of its block. Binary
+suits short messages, and it makes the char block of a message the *union*
+of per-word sets. That is the point: words repeat (Zipf), so the scorer
+caches each word's set of char-gram ids and a message costs one dictionary
+look-up per word plus a set union done in C, instead of ~500 n-gram look-ups
+in Python (measured: ~15 µs against ~200 µs per SMS). An additive variant
+(per-word sums, no union) was faster still but lost ~2.5 MCC points on the
+Almeida split.
 """
 
 from __future__ import annotations
@@ -45,13 +48,15 @@ def tokens(match_text: str) -> list[str]:
     return [t[:MAX_WORD] for t in found[:MAX_TOKENS]]
 
 
-def word_terms(toks: list[str]) -> list[str]:
-    """Unigrams and bigrams, with repeats (counts matter)."""
-    return toks + [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]
+def word_terms(toks: list[str]) -> set[str]:
+    """Distinct unigrams and bigrams."""
+    out = set(toks)
+    out.update([a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
+    return out
 
 
-def char_grams(word: str) -> list[str]:
-    """Character 2-5 grams of `` word ``, with repeats."""
+def char_grams(word: str) -> set[str]:
+    """Distinct character 2-5 grams of `` word ``."""
     s = " " + word + " "
     size = len(s)
-    return [s[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)]
+    return {s[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)}

@@ -20,11 +20,12 @@ import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from spimguard.learning.features import char_grams, tokens, word_terms
+from spimguard.learning.features import char_grams, tokens
 
 __all__ = ["ContentModel", "ModelError", "Score"]
 
@@ -60,7 +61,21 @@ class ContentModel:
     meta: dict[str, Any] = field(default_factory=dict)
     #: Below this many known words the model abstains.
     min_known_words: int = 1
-    _word_cache: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    _ids: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    #: Per id: complex(idf * coef, idf ** 2). One ``sum`` over complex numbers
+    #: gives both sums of a block in a single C loop (measured 2x faster).
+    _weights: list[complex] = field(default_factory=list, repr=False)
+    _word_cache: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # One id space for both blocks: ids index the flat _weights list, so a
+        # block's sums are ``sum(map(list.__getitem__, ids))``, looped in C.
+        for name in BLOCKS:
+            ids: dict[str, int] = {}
+            for term, (a, b) in self.blocks[name].items():
+                ids[term] = len(self._weights)
+                self._weights.append(complex(a, b))
+            self._ids[name] = ids
 
     def score(self, match_text: str) -> Score | None:
         """Probability of spam, or ``None`` when the model has no opinion.
@@ -72,56 +87,37 @@ class ContentModel:
         toks = tokens(match_text)
         if not toks:
             return None
-        words = self.blocks["word"]
-        num = 0.0
-        den = 0.0
-        known = 0
-        for t in toks:
-            w = words.get(t)
-            if w is not None:
-                num += w[0]
-                den += w[1]
-                known += 1
-        if known < self.min_known_words:
+        word_ids = self._ids["word"]
+        uni = {i for t in set(toks) if (i := word_ids.get(t)) is not None}
+        if len(uni) < self.min_known_words:
             return None
-        for a, b in zip(toks, toks[1:], strict=False):
-            w = words.get(a + " " + b)
-            if w is not None:
-                num += w[0]
-                den += w[1]
-        margin = self.bias + (num / math.sqrt(den) if den > 0.0 else 0.0)
+        ids = uni.union([i for a, b in zip(toks, toks[1:], strict=False)
+                         if (i := word_ids.get(a + " " + b)) is not None])
+        margin = self.bias + self._block(ids)
         cache = self._word_cache
-        num = 0.0
-        den = 0.0
-        for t in toks:
-            c = cache.get(t)
-            if c is None:
-                c = self._char_sums(t)
-            num += c[0]
-            den += c[1]
-        if den > 0.0:
-            margin += num / math.sqrt(den)
-        return Score(p_spam=_sigmoid(margin), known_words=known, tokens=len(toks))
+        sets = [c if (c := cache.get(t)) is not None else self._char_ids(t) for t in toks]
+        margin += self._block(frozenset().union(*sets))
+        return Score(p_spam=_sigmoid(margin), known_words=len(uni), tokens=len(toks))
 
-    def _char_sums(self, word: str) -> tuple[float, float]:
-        chars = self.blocks["char"]
-        num = 0.0
-        den = 0.0
-        for g in char_grams(word):
-            w = chars.get(g)
-            if w is not None:
-                num += w[0]
-                den += w[1]
+    def _block(self, ids: Iterable[int]) -> float:
+        total = sum(map(self._weights.__getitem__, ids), 0j)
+        if total.imag <= 0.0:
+            return 0.0
+        return total.real / math.sqrt(total.imag)
+
+    def _char_ids(self, word: str) -> frozenset[int]:
+        char_ids = self._ids["char"]
+        found = frozenset(i for g in char_grams(word) if (i := char_ids.get(g)) is not None)
         if len(self._word_cache) >= WORD_CACHE_MAX:
             self._word_cache.clear()
-        self._word_cache[word] = (num, den)
-        return num, den
+        self._word_cache[word] = found
+        return found
 
     def warm(self) -> None:
         """Pre-fill the word cache with the training vocabulary's words."""
         for term in self.blocks["word"]:
             if " " not in term:
-                self._char_sums(term)
+                self._char_ids(term)
 
     # -- persistence -------------------------------------------------------
 
@@ -175,7 +171,7 @@ class ContentModel:
                 bias = float(data["bias"])
         except ModelError:
             raise
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        except Exception as exc:  # numpy raises EOFError, UnpicklingError, BadZipFile, ...
             raise ModelError(f"cannot read model {path}: {exc}") from exc
         model = cls(
             bias=bias, blocks=blocks, meta=meta,

@@ -33,11 +33,11 @@ class TrainConfig:
     seed: int = 0
 
 
-def _block_counts(toks: list[str]) -> dict[str, Counter[str]]:
-    chars: Counter[str] = Counter()
+def _block_sets(toks: list[str]) -> dict[str, set[str]]:
+    chars: set[str] = set()
     for t in toks:
-        chars.update(char_grams(t))
-    return {"word": Counter(word_terms(toks)), "char": chars}
+        chars |= char_grams(t)
+    return {"word": word_terms(toks), "char": chars}
 
 
 def train(
@@ -53,7 +53,7 @@ def train(
     y = np.asarray(labels, dtype=bool)
     if y.all() or not y.any():
         raise ValueError("training needs both spam and ham examples")
-    counts = [_block_counts(tokens(t)) for t in texts]
+    counts = [_block_sets(tokens(t)) for t in texts]
     matrices = []
     vocabs: dict[str, tuple[list[str], np.ndarray[Any, Any]]] = {}
     for name in BLOCKS:
@@ -89,11 +89,11 @@ def train(
 
 
 def _vocabulary(
-    rows: list[Counter[str]], min_df: int
+    rows: list[set[str]], min_df: int
 ) -> tuple[list[str], np.ndarray[Any, Any]]:
     df: Counter[str] = Counter()
     for r in rows:
-        df.update(r.keys())
+        df.update(r)
     terms = sorted(t for t, c in df.items() if c >= min_df)
     n = len(rows)
     idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in terms])
@@ -101,20 +101,18 @@ def _vocabulary(
 
 
 def _matrix(
-    rows: list[Counter[str]], vocab: dict[str, int], idf: np.ndarray[Any, Any]
+    rows: list[set[str]], vocab: dict[str, int], idf: np.ndarray[Any, Any]
 ) -> csr_matrix:
-    """Rows scaled as the scorer does: count*idf / sqrt(sum(count*idf**2))."""
+    """Rows scaled as the scorer does: binary idf, L2-normalised per block."""
     indptr = [0]
     indices: list[int] = []
     data: list[float] = []
     for r in rows:
         cols = sorted(vocab[g] for g in r if g in vocab)
-        cnt = np.array([r[g] for g in sorted(r, key=lambda g: vocab.get(g, -1)) if g in vocab],
-                       dtype=np.float64)
         vals = idf[cols]
-        den = math.sqrt(float((cnt * vals * vals).sum())) or 1.0
+        norm = math.sqrt(float((vals * vals).sum())) or 1.0
         indices.extend(cols)
-        data.extend((cnt * vals / den).tolist())
+        data.extend((vals / norm).tolist())
         indptr.append(len(indices))
     return csr_matrix(
         (np.array(data), np.array(indices, dtype=np.int64), np.array(indptr)),

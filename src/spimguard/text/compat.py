@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from spimguard.text._charclass import astral_class, ranges
 from spimguard.text.tricks import FULLWIDTH, MATH_ALNUM
 
 __all__ = ["repair_surrogates", "to_nfkc"]
@@ -74,8 +75,10 @@ def _styled_chars() -> str:
     return "".join(chars)
 
 
-_FULLWIDTH_RE = re.compile(f"[{re.escape(_width_chars())}]")
-_STYLED_RE = re.compile(f"[{re.escape(_styled_chars())}]")
+_FULLWIDTH_RE = re.compile(f"[{ranges(_width_chars())}]")
+_STYLED = _styled_chars()
+_STYLED_BMP_RE = re.compile(f"[{ranges(c for c in _STYLED if ord(c) <= 0xFFFF)}]")
+_STYLED_ASTRAL_RE = re.compile(astral_class(_STYLED))
 
 
 def repair_surrogates(text: str) -> str:
@@ -95,6 +98,6 @@ def to_nfkc(text: str, tricks: set[str]) -> str:
         return text
     if _FULLWIDTH_RE.search(text) is not None:
         tricks.add(FULLWIDTH)
-    if _STYLED_RE.search(text) is not None:
+    if _STYLED_BMP_RE.search(text) is not None or _STYLED_ASTRAL_RE.search(text) is not None:
         tricks.add(MATH_ALNUM)
     return unicodedata.normalize("NFKC", text)

@@ -35,6 +35,7 @@ import unicodedata
 from importlib import resources
 from typing import Any
 
+from spimguard.text._charclass import astral_class, ranges
 from spimguard.text.tricks import CONFUSABLE, MIXED_SCRIPT
 
 __all__ = ["fold_confusables"]
@@ -91,36 +92,45 @@ def _fold_table() -> dict[str, str]:
     return table
 
 
-def _class(chars: str) -> str:
-    return "".join(re.escape(c) for c in sorted(chars))
-
-
 _TABLE = _fold_table()
 _FOLD = str.maketrans(_TABLE)
-_LATIN_CLASS = "A-Za-z" + "".join(
-    f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in _LATIN_RANGES
+# BMP only: the astral Latin blocks (Latin Extended-F and -G) are phonetic rarities.
+_LATIN_CLASS = "A-Za-z" + ranges(
+    chr(point) for low, high in _LATIN_RANGES if high <= 0xFFFF for point in range(low, high + 1)
 )
-_LATIN_FOLDABLE = _class("".join(c for c in _TABLE if _is_latin(c)))
-_OTHER_FOLDABLE = _class("".join(c for c in _TABLE if not _is_latin(c)))
+_BMP_BODY = ranges(c for c in _TABLE if ord(c) <= 0xFFFF)
+_BMP = f"[{_BMP_BODY}]"
+_ASTRAL = astral_class(_TABLE)
 
-_ANY_FOLDABLE_RE = re.compile(f"[{_LATIN_FOLDABLE}{_OTHER_FOLDABLE}]")
+_BMP_FOLDABLE_RE = re.compile(_BMP)
+_ASTRAL_FOLDABLE_RE = re.compile(_ASTRAL)
 _LATIN_RE = re.compile(f"[{_LATIN_CLASS}]")
-_OTHER_FOLDABLE_RE = re.compile(f"[{_OTHER_FOLDABLE}]")
-# Letters of other scripts (\w minus digits, underscore, Latin): "б", "ж", "中", and "а".
+# Letters of other scripts: \w minus digits, underscore and Latin ("а", "б", "中").
 _OTHER_LETTER_RE = re.compile(rf"[^\W\d_{_LATIN_CLASS}]")
-# ... and those that have no Latin look-alike: "б", "ж", "中".
-_OTHER_PLAIN_RE = re.compile(rf"[^\W\d_{_LATIN_CLASS}{_OTHER_FOLDABLE}]")
-# A whole word that holds at least one foldable character (possessive: linear time).
-_WORD_RE = re.compile(
-    rf"(?<!\w)(?=[^\W{_LATIN_FOLDABLE}{_OTHER_FOLDABLE}]*+[{_LATIN_FOLDABLE}{_OTHER_FOLDABLE}])\w++"
+_LATIN_RUN_RE = re.compile(f"[{_LATIN_CLASS}]+")
+_OTHER_RUN_RE = re.compile(rf"[^\W\d_{_LATIN_CLASS}]+")
+# A whole word holding a foldable character. Anchored at word starts and possessive, so
+# linear; the first form keeps the bitmap class, the second also sees astral look-alikes.
+_HAS_FOLDABLE = rf"(?=[^\W{_BMP_BODY}]*+{_BMP})"
+_WORD_BMP_RE = re.compile(rf"(?<!\w){_HAS_FOLDABLE}\w++")
+_WORD_ANY_RE = re.compile(rf"(?<!\w)(?=\w*?(?:{_BMP}|{_ASTRAL}))\w++")
+# Outside a Latin context only two kinds of word can be disguises: words that also
+# hold Latin letters, and labels of a host name. Finding them in C rather than calling
+# back for every word of a Russian message is what keeps that case fast.
+_SUSPECT_BMP_RE = re.compile(
+    rf"(?<!\w){_HAS_FOLDABLE}"
+    rf"(?:(?=[^\W{_LATIN_CLASS}]*+[{_LATIN_CLASS}])\w++"
+    rf"|(?<=[A-Za-z0-9/][./@])\w++"
+    rf"|\w++(?=\.[A-Za-z0-9]))"
 )
 _HOST_AFTER_RE = re.compile(r"\.[A-Za-z0-9]")
 _HOST_BEFORE_RE = re.compile(r"[A-Za-z0-9/][./@]")
 
 
 def _latin_context(text: str) -> bool:
-    latin = len(_LATIN_RE.findall(text))
-    return latin > 0 and latin >= 2 * len(_OTHER_LETTER_RE.findall(text))
+    """True when Latin letters outnumber other letters at least two to one."""
+    latin = sum(map(len, _LATIN_RUN_RE.findall(text)))
+    return latin > 0 and latin >= 2 * sum(map(len, _OTHER_RUN_RE.findall(text)))
 
 
 def _in_host(text: str, start: int, end: int) -> bool:
@@ -136,29 +146,30 @@ def fold_confusables(text: str, tricks: set[str]) -> str:
     Expects NFKC text that still has its case (upper-case look-alikes fold to
     upper-case ASCII).
     """
-    if _ANY_FOLDABLE_RE.search(text) is None or _LATIN_RE.search(text) is None:
-        return text  # nothing to fold, or no Latin at all: nothing is disguised as Latin
-    context: list[bool] = []
+    astral = _ASTRAL_FOLDABLE_RE.search(text) is not None
+    if not astral and _BMP_FOLDABLE_RE.search(text) is None:
+        return text
+    if _LATIN_RE.search(text) is None:
+        return text  # no Latin at all: nothing here is disguised as Latin
+    latin_context = _latin_context(text)
 
     def fold(match: re.Match[str]) -> str:
         word = match.group()
-        if _OTHER_FOLDABLE_RE.search(word) is None:
-            tricks.add(CONFUSABLE)  # Latin look-alikes only ("ꜰʀᴇᴇ", "pɑypal")
+        if _OTHER_LETTER_RE.search(word) is None:
+            tricks.add(CONFUSABLE)  # Latin look-alikes only: "ꜰʀᴇᴇ", "pɑypal"
             return word.translate(_FOLD)
         if _LATIN_RE.search(word) is not None:
             tricks.add(CONFUSABLE)
             tricks.add(MIXED_SCRIPT)
             return word.translate(_FOLD)
-        if _OTHER_PLAIN_RE.search(word) is not None:
-            return word  # a real word of another script: "привет"
-        if _in_host(text, match.start(), match.end()):
+        folded = word.translate(_FOLD)
+        if _OTHER_LETTER_RE.search(folded) is not None:
+            return word  # a letter without a Latin look-alike: a real word, "привет"
+        if latin_context or _in_host(text, match.start(), match.end()):
             tricks.add(CONFUSABLE)
-            return word.translate(_FOLD)
-        if not context:
-            context.append(_latin_context(text))
-        if context[0]:
-            tricks.add(CONFUSABLE)
-            return word.translate(_FOLD)
+            return folded
         return word
 
-    return _WORD_RE.sub(fold, text)
+    if astral:
+        return _WORD_ANY_RE.sub(fold, text)
+    return (_WORD_BMP_RE if latin_context else _SUSPECT_BMP_RE).sub(fold, text)

@@ -1,21 +1,29 @@
 """Fold leetspeak: "fr33" -> "free", "c4sh" -> "cash", "$ale" -> "sale".
 
-Only tokens that mix letters with digits or ``@ $ !`` are candidates, and
-ordinary chat mixes them too, so a token is left alone when it is:
+Map: 0→o 1→i 3→e 4→a 5→s 7→t 8→b 9→g @→a $→s !→i. Only tokens that mix
+letters with these are candidates, and ordinary chat mixes them too, so a
+token (split further at "-") is left alone when it is:
 
-* a number, price, time, phone number, URL, e-mail address or path (anything
-  with characters other than letters, digits, ``@ $ ! ' -``, or a run of four
-  or more digits: "08712460324", "£1000", "10:30", "evil.com/login");
-* a quantity or ordinal: one number then a word ("1st", "10am", "5mins", "3g");
-* a name with a version number, i.e. letters with vowels then digits
-  ("covid19", "win10", "iphone15"), or a short code ("mp3", "ps4");
-* chat shorthand ("gr8", "l8r", "b4", "4u", "4ever");
-* a mention ("@john"); a leading "@" counts as "a" only before letter pairs
-  that start "a" words and rarely names ("@ccount", "@pple", "@ttention");
-* shorter than two letters ("b4", "x5").
+* a number, price, time, phone number, URL, e-mail address or path: anything
+  with characters other than letters, digits, ``@ $ ! ' -``, a run of four
+  digits or more, or a digit that is never leet (2, 6): "08712460324",
+  "£1000", "10:30", "evil.com/login", "stuff42moro";
+* a quantity or ordinal: a number then a unit or a short word ("1st",
+  "10am", "5mins", "7ish"), and any token starting with "4", which chat
+  reads as "for" ("4the", "4ever"); one digit then a longer word is leet
+  ("0ffer", "5ale");
+* letters then digits ("covid19", "win10", "mp3", "ps4"), unless it is two
+  digits after two to four consonants ("fr33", "pr0n");
+* chat shorthand ("gr8", "l8r", "b4");
+* a mention ("@john"); a leading "@" is "a" only before letter pairs that
+  start "a" words and rarely names ("@ccount", "@pple", "@ttention");
+* fewer than two letters ("b4", "x5").
 
-Blind spots: "fre3" (vowel, then a digit at the end) is kept, and a mention
-that starts with such a pair ("@ttila") is folded.
+"!" is "i" only inside a word ("v!agra", "onl!ne"); between two words of three
+letters or more it is punctuation ("christmas!merry"), and so it is at either
+end of a token.
+
+Blind spots: "fre3" is kept; codes such as "csh11" are folded.
 """
 
 from __future__ import annotations
@@ -28,45 +36,50 @@ __all__ = ["fold_leet"]
 
 _SYMBOLS = "01345789@$!"
 _LEET = str.maketrans(_SYMBOLS, "oieastbgasi")
+_LEET_RE = re.compile(f"[{_SYMBOLS}]")
 # A whitespace-separated token holding a letter and a leet character (possessive: linear).
 _CANDIDATE_RE = re.compile(rf"(?<!\S)(?=[^\sa-z]*+[a-z])[^\s{_SYMBOLS}]*+[{_SYMBOLS}]\S*+")
 _LEADING = "([{<\"'*_"
 _TRAILING = ".,;:!?)]}>\"'*_"
 _PLAIN_RE = re.compile(r"[a-z0-9@$!'-]+")
-_LEET_RE = re.compile(rf"[{_SYMBOLS}]")
+# Where a token splits into parts folded separately: "-", "!" used as punctuation,
+# an e-mail-like "@", and a lone digit between two long words ("only1more").
+_SPLIT_RE = re.compile(
+    r"(-"
+    r"|(?<![a-z])!|!(?![a-z]{2})|(?<=[a-z]{3})!"
+    r"|(?<=[a-z0-9]{3})@|@(?![a-z])"
+    r"|(?<=[a-z]{4})\d(?=[a-z]{4}))"
+)
 _LETTERS_RE = re.compile(r"[a-z]")
-_LONG_NUMBER_RE = re.compile(r"\d{4}")
-_QUANTITY_RE = re.compile(r"(\d+)([a-z']+)")
+# Digits that read as numbers: three in a row, two different ones ("15"), or 2 and 6.
+_NUMBER_RE = re.compile(r"\d{3}|[26]|(\d)(?!\1)\d")
+_POSTCODE_RE = re.compile(r"[a-z]{1,2}\d[a-z\d]?\d[a-z]{2}")  # UK style: "wc1n3xx"
 _VERSIONED_RE = re.compile(r"([a-z]+)(\d+)")
-_VOWEL_RE = re.compile(r"[aeiouy]")
+_CONSONANTS_RE = re.compile(r"[b-df-hj-np-tv-xz]{2,4}")
+_NO_VOWELS_RE = re.compile(r"[b-df-hj-np-tv-xz]{4}")
 _AT_WORD_RE = re.compile(r"@(?:cc|ct|dd|dm|dv|ff|gg|ll|mm|nn|pp|rr|ss|tt)")
 _SHORTHAND = frozenset(
-    "gr8 l8 l8r l8er m8 m8s w8 w8ing h8 h8r d8 sk8 sk8r b4 4u 4ur 4eva 4ever 4get 4got 4give "
-    "4gotten 4m 2b4 str8 gr8t".split()
-)
-_UNITS = frozenset(
-    "min mins sec secs hr hrs hour hours day days wk wks week weeks mth mths month months yr "
-    "yrs year years kg kgs km kms mph kph mbps gbps mb gb kb tb ghz mhz pcs pack star stars "
-    "times".split()
+    "gr8 gr8t l8 l8r l8er m8 m8s w8 w8ing h8 h8r d8 sk8 sk8r b4 str8 h1n1".split()
 )
 
 
 def _is_leet(part: str) -> bool:
     if len(_LETTERS_RE.findall(part)) < 2 or _LEET_RE.search(part) is None:
         return False
-    if part in _SHORTHAND or _LONG_NUMBER_RE.search(part) is not None:
+    if part in _SHORTHAND or _NUMBER_RE.search(part) is not None:
         return False
-    if part.startswith("@") and _AT_WORD_RE.match(part) is None:
+    if part[0].isdigit():  # a quantity ("3miles", "1st", "4the") unless "0ffer"
+        return part[0] == "0" and part[1].isalpha() and len(part) >= 4
+    if part[0] == "@" and _AT_WORD_RE.match(part) is None:
+        return False  # a mention
+    if _POSTCODE_RE.fullmatch(part) is not None:
         return False
-    quantity = _QUANTITY_RE.fullmatch(part)
-    if quantity is not None:
-        digits, word = quantity.groups()
-        return len(digits) == 1 and len(word) >= 3 and word not in _UNITS
     versioned = _VERSIONED_RE.fullmatch(part)
     if versioned is not None:
         word, digits = versioned.groups()
-        return len(digits) >= 2 and _VOWEL_RE.search(word) is None
-    return True
+        if len(digits) != 2 or _CONSONANTS_RE.fullmatch(word) is None:
+            return False
+    return _NO_VOWELS_RE.search(part.translate(_LEET)) is None
 
 
 def _fold_token(match: re.Match[str]) -> str:
@@ -76,8 +89,11 @@ def _fold_token(match: re.Match[str]) -> str:
     core = token[start:end]
     if not core or _PLAIN_RE.fullmatch(core) is None:
         return token
-    parts = core.split("-")
-    folded = "-".join(p.translate(_LEET) if _is_leet(p) else p for p in parts)
+    pieces = _SPLIT_RE.split(core)  # parts at even indices, separators at odd ones
+    folded = "".join(
+        piece.translate(_LEET) if i % 2 == 0 and _is_leet(piece) else piece
+        for i, piece in enumerate(pieces)
+    )
     if folded == core:
         return token
     return token[:start] + folded + token[end:]
@@ -88,6 +104,8 @@ def fold_leet(text: str, tricks: set[str]) -> str:
 
     Expects casefolded text.
     """
+    if _LEET_RE.search(text) is None:
+        return text
     folded = _CANDIDATE_RE.sub(_fold_token, text)
     if folded != text:
         tricks.add(LEET)

@@ -12,7 +12,8 @@ or digits. The bare forms are English too, so they need a host-name shape:
   sentence break and stays.
 
 The TLD list deliberately leaves out TLDs that are English words ("in", "to",
-"me", "is", "us"), because "text me . in 5" is prose.
+"me", "us", "today", "live", "win"), because "user . today is your day" is
+prose; such hosts are still refanged when the label is followed by "/".
 
 Expects casefolded text with whitespace already collapsed to single spaces.
 """
@@ -26,12 +27,10 @@ from spimguard.text.tricks import REFANG
 __all__ = ["refang"]
 
 _TLDS = frozenset(
-    "com net org info biz edu gov mil int ru su uk co io xyz top tk ml ga cf gq cn de fr nl "
-    "eu ly gl cc ws pw ua kz pl br jp kr ca au es ch se fi no dk cz sk hu ro bg gr pt ie be at "
-    "tr ir vn th id my ph sg hk tw nz za mx ar cl pe ve online site club shop store app link "
-    "click live vip icu bid loan xxx porn sex win tech space website fun pro mobi name "
-    "news cloud host today stream download review party trade date racing cam rest".split()
-) - {"no", "my", "id"}  # English words
+    "com net org info biz edu gov ru su uk co io xyz top tk ml ga cf gq cn de fr nl eu ly gl "
+    "cc ws pw ua kz pl br jp kr ca au es ch se fi dk cz sk hu ro bg gr pt ie tr ir vn th ph sg "
+    "hk tw nz za mx ar cl pe ve icu mobi xxx".split()
+)
 _TLD_ALT = "|".join(sorted(_TLDS, key=len, reverse=True))
 
 _SCHEME_RE = re.compile(

@@ -7,8 +7,8 @@ must therefore see the text before whitespace is collapsed.
 
 Left alone: two-letter abbreviations ("u.s.", "e.g."), runs that are part of a
 host name or path ("x.y.z.com", "/a/b/c"), and runs touching a longer word.
-Blind spot: chat shorthand of three single letters ("u r a star") is joined
-too; that only changes ``match``, and it joins the same way every time.
+Also left alone: three space-separated letters that are all chat shorthand
+words ("u r a", "i c ü"). Blind spot: that also keeps "b u y".
 """
 
 from __future__ import annotations
@@ -25,15 +25,28 @@ _LETTER = r"[^\W\d_]"
 _SPACED_RE = re.compile(
     rf"(?<![\w.*/@:-]){_LETTER}([ .*_-]){_LETTER}(?:\1{_LETTER})++(?!\w)(?![.*_/@:-]\w)"
 )
+# Two single letters in a row ("␣b␣c"): cheap to scan for (it starts with a plain
+# character class), and rare enough in chat that the full pattern seldom runs.
+_GATE_RE = re.compile(rf"([ .*_-]){_LETTER}\1{_LETTER}(?!\w)")
+
+
+# Chat shorthand spells single-letter words ("u r a star", "i c u"); three of them
+# in a row is not a spelled-out word.
+_SHORTHAND_LETTERS = frozenset("abcdiknoruyü")
 
 
 def _join(match: re.Match[str]) -> str:
-    return match.group().replace(match.group(1), "")
+    run = match.group()
+    if len(run) == 5 and match.group(1) == " " and _SHORTHAND_LETTERS.issuperset(run[::2]):
+        return run
+    return run.replace(match.group(1), "")
 
 
 def join_spaced(text: str, tricks: set[str]) -> str:
     """Return ``text`` with spelled-out words joined, adding ``spaced`` if any was."""
+    if _GATE_RE.search(text) is None:
+        return text
     joined = _SPACED_RE.sub(_join, text)
-    if joined is not text and joined != text:
+    if joined != text:
         tricks.add(SPACED)
     return joined
