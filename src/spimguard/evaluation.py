@@ -35,19 +35,20 @@ def match_texts(texts: Sequence[str]) -> list[str]:
 
 def train_on(texts: Sequence[str], labels: Sequence[bool],
              config: TrainConfig | None = None, **meta: Any) -> ContentModel:
-    return train(match_texts(texts), labels, config, meta=meta or None)
+    return train(match_texts(texts), labels, config, meta=meta or None, originals=texts)
 
 
 def _predict(model: ContentModel, texts: Sequence[str], policy: Policy,
              progress: Progress | None) -> tuple[list[bool], list[float]]:
-    engine = Engine([ContentDetector(model)], policy=policy)
+    settings = policy.detector_settings.get("content", {})
+    engine = Engine([ContentDetector.from_settings(settings, model)], policy=policy)
     stopped: list[bool] = []
     probs: list[float] = []
     for i, t in enumerate(texts):
         v = engine.check(MessageEvent(ts=0.0, id=str(i), sender="eval", recipients=("r",),
                                       text=t))
         stopped.append(v.action.stops)
-        s = model.score(normalize(t).match)
+        s = model.score(normalize(t).match, t)
         probs.append(s.p_spam if s is not None else 0.0)
         if progress is not None:
             progress(1)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 
 from spimguard.core.context import MessageContext
-from spimguard.core.events import Event, MessageEvent, UnlockEvent
+from spimguard.core.events import Event, MessageEvent, TruthEvent, UnlockEvent
 from spimguard.core.policy import Policy
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.core.verdicts import AccountAction, TraceEntry, Verdict
@@ -61,7 +62,12 @@ class Engine:
     # -- public API ----------------------------------------------------------
 
     def check(self, message: MessageEvent) -> Verdict:
-        """Judge one message; updates state (account actions, detector memory)."""
+        """Judge one message; updates state (account actions, detector memory).
+
+        Ground truth never reaches a detector: a ``label`` is stripped first.
+        """
+        if message.label is not None:
+            message = replace(message, label=None)
         now = message.ts if self._clock is None else self._clock()
         text = message.text
         truncated = False
@@ -110,6 +116,8 @@ class Engine:
         """Feed any event; messages are checked and return their verdict."""
         if isinstance(event, MessageEvent):
             return self.check(event)
+        if isinstance(event, TruthEvent):
+            return None  # ground truth is for scoring only
         now = event.ts if self._clock is None else self._clock()
         if isinstance(event, UnlockEvent):
             self.store.delete(_account_key(event.user))

@@ -177,6 +177,9 @@ def _message(obj: Mapping[str, Any]) -> MessageEvent:
     )
 
 
+_KINDS = frozenset({"message", "account", "contact", "login", "report", "unlock", "truth"})
+
+
 def parse_event(obj: Any) -> Event:
     """Build an event from a decoded JSON object; raise :class:`EventError` if malformed."""
     if not isinstance(obj, Mapping):
@@ -184,6 +187,8 @@ def parse_event(obj: Any) -> Event:
     kind = obj.get("type")
     if not isinstance(kind, str):
         raise EventError("missing or non-string field 'type'")
+    if kind not in _KINDS:
+        raise UnknownEventType(f"unknown event type {kind!r:.60}")
     ts = _ts(obj) or 0.0
     if kind == "message":
         return _message(obj)

@@ -41,7 +41,7 @@ def iter_events(lines: Iterable[bytes], stats: ReplayStats) -> Iterator[tuple[in
         if not raw.strip():
             continue
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             stats.errors.append((n, f"invalid UTF-8 at byte {exc.start}"))
             continue

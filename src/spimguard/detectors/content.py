@@ -20,8 +20,6 @@ from spimguard.learning.shipped import load_shipped_model
 
 __all__ = ["ContentDetector"]
 
-#: Below this probability the model's opinion never counts against a sender.
-SPAM_FROM = 0.3
 #: Below this probability the message counts in its favour.
 HAM_BELOW = 0.05
 #: Cap on the strength, so wording alone cannot outweigh everything else.
@@ -37,33 +35,42 @@ class ContentDetector(DetectorBase):
     name = "content"
     signals = (
         SignalSpec("CONTENT_SPAM", 10.0,
-                   "The text model finds the wording spam-like (p >= 0.3). Strength 0.6 "
+                   "The text model finds the wording spam-like (p >= hold_at / 2). Strength 0.6 "
                    "at p = hold_at (alone it holds the message), +0.1 per logit unit, "
                    "capped at 1.2."),
         SignalSpec("CONTENT_HAM", -1.0, "The text model is confident the wording is ordinary "
                    "chat (p < 0.05)."),
     )
 
-    def __init__(self, model: ContentModel, hold_at: float = 0.5) -> None:
-        if not 0.5 <= hold_at < 1.0:
-            raise ValueError(f"detectors.content.hold_at must be in [0.5, 1), got {hold_at}")
+    def __init__(self, model: ContentModel, hold_at: float = 0.3) -> None:
+        if not 0.0 < hold_at < 1.0:
+            raise ValueError(f"detectors.content.hold_at must be in (0, 1), got {hold_at}")
         self.model = model
         self._hold_logit = _logit(hold_at)
+        #: Below half of hold_at the model's opinion never counts against a sender.
+        self._spam_from = hold_at / 2
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> ContentDetector:
-        path = settings.get("model") or ""
-        model = ContentModel.load(path) if path else load_shipped_model()
-        return cls(model, hold_at=float(settings.get("hold_at", 0.5)))
+    def from_settings(
+        cls, settings: Mapping[str, Any], model: ContentModel | None = None
+    ) -> ContentDetector:
+        """Build from the policy's ``[detectors.content]`` table; ``model`` overrides its path."""
+        if model is None:
+            path = settings.get("model") or ""
+            model = ContentModel.load(path) if path else load_shipped_model()
+        hold_at = settings.get("hold_at", 0.3)
+        if isinstance(hold_at, bool) or not isinstance(hold_at, int | float):
+            raise ValueError(f"detectors.content.hold_at must be a number, got {hold_at!r}")
+        return cls(model, hold_at=float(hold_at))
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         if ctx.text is None:
             raise Abstain("no readable text (encrypted)")
-        score = self.model.score(ctx.text.match)
+        score = self.model.score(ctx.text.match, ctx.text.original)
         if score is None:
             raise Abstain("no word the model knows")
         p = score.p_spam
-        if p >= SPAM_FROM:
+        if p >= self._spam_from:
             strength = min(MAX_STRENGTH, 0.6 + 0.1 * (_logit(p) - self._hold_logit))
             return (Hit("CONTENT_SPAM", strength, f"classifier p={p:.2f}"),)
         if p < HAM_BELOW:

@@ -12,14 +12,16 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from spimguard.build import build_engine
+from spimguard.core.engine import Engine
 from spimguard.core.errors import CorpusError, PolicyError
 from spimguard.core.events import MessageEvent
 from spimguard.core.policy import Policy
@@ -46,9 +48,22 @@ PolicyOpt = Annotated[
 ]
 
 
-def _fail(msg: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {msg}", highlight=False)
+def _note(msg: str) -> None:
+    """A plain line on stderr: never parsed as markup, never wrapped."""
+    err.print(msg, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(msg: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(msg)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _engine(policy: Policy) -> Engine:
+    """Build the engine; a bad setting or model is a clear error, not a traceback."""
+    try:
+        return build_engine(policy)
+    except (PolicyError, ModelError, ValueError) as exc:
+        _fail(str(exc))
 
 
 def _policy(path: Path | None) -> Policy:
@@ -56,7 +71,6 @@ def _policy(path: Path | None) -> Policy:
         return Policy.load(path)
     except PolicyError as exc:
         _fail(str(exc))
-        raise  # unreachable
 
 
 def _json(obj: Any) -> str:
@@ -86,7 +100,7 @@ def check(
     policy: PolicyOpt = None,
 ) -> None:
     """Judge one message and print the verdict as JSON."""
-    engine = build_engine(_policy(policy))
+    engine = _engine(_policy(policy))
     msg = MessageEvent(ts=time.time(), id="cli-1", sender=sender,
                        recipients=tuple(recipient or ["cli-recipient"]), text=text)
     typer.echo(_json(engine.check(msg).to_dict(trace=trace)))
@@ -99,14 +113,13 @@ def _load_model(spec: str | None) -> ContentModel | None:
         return load_shipped_model() if spec == "shipped" else ContentModel.load(spec)
     except ModelError as exc:
         _fail(str(exc))
-        raise
 
 
 def _report_skipped(errors: list[tuple[int, str]], path: str) -> None:
     for line, why in errors[:20]:
-        err.print(f"{path}:{line}: skipped: {why}", highlight=False)
+        _note(f"{path}:{line}: skipped: {why}")
     if len(errors) > 20:
-        err.print(f"{path}: {len(errors) - 20} more lines skipped", highlight=False)
+        _note(f"{path}: {len(errors) - 20} more lines skipped")
 
 
 @app.command("eval")
@@ -129,7 +142,6 @@ def eval_cmd(
         corpus = read_corpus(data)
     except CorpusError as exc:
         _fail(str(exc))
-        raise
     _report_skipped(corpus.errors, str(data))
     mdl = _load_model(model)
     total = len(corpus.items) if (mdl or split == "cv5") else len(corpus.items) - int(
@@ -142,7 +154,6 @@ def eval_cmd(
                               progress=lambda k: prog.advance(task, k))
         except ValueError as exc:
             _fail(str(exc))
-            raise
     typer.echo(_json(result))
 
 
@@ -161,7 +172,6 @@ def train(
             corpus = read_corpus(path)
         except CorpusError as exc:
             _fail(str(exc))
-            raise
         _report_skipped(corpus.errors, str(path))
         texts += corpus.texts
         labels += corpus.labels
@@ -171,9 +181,11 @@ def train(
         model = train_on(texts, labels, sources=[p.name for p in data])
     except ValueError as exc:
         _fail(str(exc))
-        raise
-    model.save(out)
-    err.print(f"trained on {len(texts)} messages ({sum(labels)} spam); wrote {out}")
+    try:
+        model.save(out)
+    except OSError as exc:
+        _fail(f"cannot write model {out}: {exc.strerror or exc}")
+    _note(f"trained on {len(texts)} messages ({sum(labels)} spam); wrote {out}")
 
 
 @app.command("replay")
@@ -184,14 +196,13 @@ def replay_cmd(
     policy: PolicyOpt = None,
 ) -> None:
     """Replay an event stream through the engine: one verdict per message line."""
-    engine = build_engine(_policy(policy))
+    engine = _engine(_policy(policy))
     stats = ReplayStats()
     scorer = ReplayScorer()
     try:
         stream = sys.stdin.buffer if str(events) == "-" else open(events, "rb")  # noqa: SIM115
     except OSError as exc:
         _fail(f"cannot read {events}: {exc.strerror}")
-        raise
     out = sys.stdout
     with stream:
         from spimguard.core.replay import iter_events
@@ -208,7 +219,7 @@ def replay_cmd(
                 out.write(_json(verdict.to_dict()) + "\n")
     _report_skipped(stats.errors, str(events))
     if stats.unknown_types:
-        err.print(f"skipped unknown event types: {dict(stats.unknown_types)}", highlight=False)
+        _note(f"skipped unknown event types: {dict(stats.unknown_types)}")
     if score:
         result = scorer.result()
         result["events"] = stats.events
@@ -229,10 +240,10 @@ def policy_show(
     import tomllib  # noqa: F401 - documents the format
 
     pol = _policy(policy)
+    engine = _engine(pol)  # validates signal names and detector settings first
     typer.echo(f"# effective policy: {pol.source}")
     typer.echo(_toml(pol.as_dict()))
     if signals:
-        engine = build_engine(pol)
         table = Table(title="signals (weight x strength = score)")
         table.add_column("signal")
         table.add_column("weight", justify="right")

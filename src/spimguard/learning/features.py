@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CHAR_NGRAMS", "MAX_TOKENS", "char_grams", "tokens", "word_terms"]
+__all__ = ["CHAR_NGRAMS", "MAX_TOKENS", "char_grams", "shape_tokens", "tokens", "word_terms"]
 
 CHAR_NGRAMS = (2, 3, 4, 5)
 #: Only the first tokens of a message are read; keeps a 1 MB message as cheap
@@ -35,6 +35,10 @@ MAX_TOKENS = 400
 MAX_WORD = 40
 
 _WORD_RE = re.compile(r"\w+|[£$€¥₽%!?&]", re.UNICODE)
+_DIGIT_RUN = re.compile(r"\d+")
+_CAPS_WORD = re.compile(r"\b[^\W\d_a-z]{3,}\b")
+#: Shape tokens start with "#", which no text token can (``_WORD_RE``).
+SHAPE_SAMPLE = 2000
 _DIGITS = str.maketrans({chr(c): "0" for c in range(0x10000) if chr(c).isdigit()})
 
 
@@ -60,3 +64,24 @@ def char_grams(word: str) -> set[str]:
     s = " " + word + " "
     size = len(s)
     return {s[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)}
+
+
+def shape_tokens(match_text: str, original: str | None) -> list[str]:
+    """Pseudo-words for the message's shape: length, capitals, digit runs.
+
+    Casefolding and digit masking erase "WINNER!! call 09061701461" down to
+    its words; these tokens put back what they erased, coarsely bucketed.
+    Measured on the SMS collection: blocked ham fell from 4 to 1-3 at equal
+    or better recall (README, "Content model").
+    """
+    head = match_text[:SHAPE_SAMPLE]
+    out = [f"#len{min(len(match_text).bit_length(), 12)}"]
+    runs = _DIGIT_RUN.findall(head)
+    out.append(f"#dig{min(max(map(len, runs), default=0), 12)}")
+    if original is not None:
+        sample = original[:SHAPE_SAMPLE]
+        letters = sum(1 for ch in sample if ch.isalpha())
+        upper = sum(1 for ch in sample if ch.isupper())
+        out.append(f"#caps{(10 * upper) // letters if letters else 0}")
+        out.append(f"#capw{min(len(_CAPS_WORD.findall(sample)), 4)}")
+    return out

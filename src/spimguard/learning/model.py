@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from spimguard.learning.features import char_grams, tokens
+from spimguard.learning.features import char_grams, shape_tokens, tokens
 
 __all__ = ["ContentModel", "ModelError", "Score"]
 
@@ -77,8 +77,12 @@ class ContentModel:
                 self._weights.append(complex(a, b))
             self._ids[name] = ids
 
-    def score(self, match_text: str) -> Score | None:
+    def score(self, match_text: str, original: str | None = None) -> Score | None:
         """Probability of spam, or ``None`` when the model has no opinion.
+
+        ``original`` is the text before normalisation, used only for the
+        shape of the message (share of capitals); pass it when you have it,
+        as training did.
 
         No opinion means no word of the message was seen in training (empty
         text, emoji only, a language never seen): blocking such a message on
@@ -93,6 +97,8 @@ class ContentModel:
             return None
         ids = uni.union([i for a, b in zip(toks, toks[1:], strict=False)
                          if (i := word_ids.get(a + " " + b)) is not None])
+        ids.update([i for t in shape_tokens(match_text, original)
+                    if (i := word_ids.get(t)) is not None])
         margin = self.bias + self._block(ids)
         cache = self._word_cache
         sets = [c if (c := cache.get(t)) is not None else self._char_ids(t) for t in toks]
@@ -116,7 +122,7 @@ class ContentModel:
     def warm(self) -> None:
         """Pre-fill the word cache with the training vocabulary's words."""
         for term in self.blocks["word"]:
-            if " " not in term:
+            if " " not in term and not term.startswith("#"):
                 self._char_ids(term)
 
     # -- persistence -------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
-from spimguard.learning.features import char_grams, tokens, word_terms
+from spimguard.learning.features import char_grams, shape_tokens, tokens, word_terms
 from spimguard.learning.model import BLOCKS, ContentModel
 
 __all__ = ["TrainConfig", "train"]
@@ -33,11 +33,15 @@ class TrainConfig:
     seed: int = 0
 
 
-def _block_sets(toks: list[str]) -> dict[str, set[str]]:
+def _block_sets(match_text: str, original: str | None) -> dict[str, set[str]]:
+    toks = tokens(match_text)
     chars: set[str] = set()
     for t in toks:
         chars |= char_grams(t)
-    return {"word": word_terms(toks), "char": chars}
+    words = word_terms(toks)
+    if toks:
+        words.update(shape_tokens(match_text, original))
+    return {"word": words, "char": chars}
 
 
 def train(
@@ -45,15 +49,23 @@ def train(
     labels: Sequence[bool],
     config: TrainConfig | None = None,
     meta: dict[str, Any] | None = None,
+    originals: Sequence[str] | None = None,
 ) -> ContentModel:
-    """Fit the model on already-normalised ``match`` texts (True = spam)."""
+    """Fit the model on normalised ``match`` texts (True = spam).
+
+    ``originals`` are the texts before normalisation (for shape features);
+    without them the model learns no capitals features.
+    """
     cfg = config or TrainConfig()
     if len(texts) != len(labels):
         raise ValueError("texts and labels differ in length")
     y = np.asarray(labels, dtype=bool)
     if y.all() or not y.any():
         raise ValueError("training needs both spam and ham examples")
-    counts = [_block_sets(tokens(t)) for t in texts]
+    if originals is not None and len(originals) != len(texts):
+        raise ValueError("texts and originals differ in length")
+    raw: Sequence[str | None] = originals if originals is not None else [None] * len(texts)
+    counts = [_block_sets(t, o) for t, o in zip(texts, raw, strict=True)]
     matrices = []
     vocabs: dict[str, tuple[list[str], np.ndarray[Any, Any]]] = {}
     for name in BLOCKS:

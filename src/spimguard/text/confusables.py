@@ -6,7 +6,8 @@ confusable set holds an ASCII letter or digit maps to it. Folding every such
 character would turn "сосна" into "cocha", so the decision is per word (a run
 of ``\\w``) and depends on the scripts in it:
 
-* A word with no look-alikes from another script ("straße", "привет") is kept.
+* A word with no look-alikes is kept ("straße"), and so is a word of another
+  script with a letter that has no Latin look-alike ("привет": п, и, в, т).
 * Look-alikes that are themselves Latin (small capitals "ꜰʀᴇᴇ", "ɑ") are folded.
 * A word mixing Latin with another script ("pаypal", Cyrillic а) is folded:
   ``mixed_script`` and ``confusable``.

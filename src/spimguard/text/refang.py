@@ -3,7 +3,9 @@
 Spammers write "hxxp://evil[.]com" or "evil dot com" to dodge link filters,
 trusting the reader to fix it. The bracketed forms ("[.]", "(dot)", "[:]")
 never occur in ordinary chat, so they are always undone between two letters
-or digits. The bare forms are English too, so they need a host-name shape:
+or digits; with spaces around them ("evil [.] com") the right side must also
+look like the rest of a host name, because "ok (.) fine" is an emoticon.
+The bare forms are English too, so they need a host-name shape:
 
 * " dot " joins labels only when the chain ends in a well-known TLD ("example
   dot com"), and never right after an article or pronoun ("the dot com boom").
@@ -33,14 +35,23 @@ _TLDS = frozenset(
 )
 _TLD_ALT = "|".join(sorted(_TLDS, key=len, reverse=True))
 
+# The look-behinds sit after the first letter so that the pattern starts with a
+# literal "h" or "f", which ``re`` scans for quickly.
 _SCHEME_RE = re.compile(
-    r"(?<![a-z0-9])(?:h(?:xx|x\*|\*x|\*\*|tt)p(s?)|f(?:x|\*)p())"
+    r"(?:h(?<![a-z0-9]h)(?:xx|x\*|\*x|\*\*|tt)p(s?)|f(?<![a-z0-9]f)(?:x|\*)p())"
     r"(?:\[:\]|\(:\)|:)(?:\[/\]|/){2}"
-    r"|(?<![a-z0-9])h(?:xx|x\*|\*x|\*\*|tt)p(s?)\[://\]"
+    r"|h(?<![a-z0-9]h)(?:xx|x\*|\*x|\*\*|tt)p(s?)\[://\]"
 )
 _BRACKET_COLON_RE = re.compile(r"\[:\]")
 _BRACKET_SLASH_RE = re.compile(r"\[/\]")
-_BRACKET_DOT_RE = re.compile(r"(?<=[a-z0-9]) ?[\[({] ?(?:\.|dot) ?[\])}] ?(?=[a-z0-9])")
+_BRACKET_DOT = r"[\[({] ?(?:\.|dot) ?[\])}]"
+_BRACKET_DOT_RE = re.compile(rf"(?<=[a-z0-9]){_BRACKET_DOT}(?=[a-z0-9])")
+# With spaces around ("evil [.] com") the right side must look like the rest of a
+# host: a TLD, or a label followed by ".", "/" or another bracketed dot.
+_SPACED_BRACKET_DOT_RE = re.compile(
+    rf"(?<=[a-z0-9]) ?{_BRACKET_DOT} ?"
+    rf"(?=(?:{_TLD_ALT})(?![a-z0-9-])|[a-z0-9-]++(?:[./]| ?{_BRACKET_DOT}))"
+)
 _BRACKET_AT_RE = re.compile(r"(?<=[a-z0-9])[\[({]at[\])}](?=[a-z0-9])")
 _DOT_WORD_RE = re.compile(r"(?<![a-z0-9-])[a-z0-9][a-z0-9-]*+(?: dot [a-z0-9][a-z0-9-]*+)++")
 _SPACED_DOT_RE = re.compile(
@@ -82,8 +93,9 @@ def refang(text: str, tricks: set[str]) -> str:
             text = _BRACKET_COLON_RE.sub(":", text)
             text = _BRACKET_SLASH_RE.sub("/", text)
         text = _BRACKET_DOT_RE.sub(".", text)
+        text = _SPACED_BRACKET_DOT_RE.sub(".", text)
         text = _BRACKET_AT_RE.sub("@", text)
-    if "p:" in text or "p[" in text or "p(" in text:  # hxxp:// h**p:// fxp://
+    if ":" in text:  # hxxp:// h**p:// fxp://
         text = _SCHEME_RE.sub(_scheme, text)
     if " dot " in text:
         text = _DOT_WORD_RE.sub(_dot_words, text)

@@ -1,0 +1,90 @@
+"""Invisible and bidi characters: always removed, reported only where they are a trick."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import pytest
+
+from spimguard.text import normalize
+from spimguard.text.invisible import _REMOVE_RE, strip_invisible
+
+ALWAYS = [
+    "\u200b", "\u2060", "\u2061", "\u2064", "\ufeff", "\u00ad", "\u034f", "\u180e",
+    "\u115f", "\u1160", "\u3164", "\uffa0", "\x00", "\x07", "\x1b", "\x7f", "\U000e0041",
+    "\U0001d173",
+]
+CONTEXTUAL = ["\u200c", "\u200d", "\ufe0f", "\ufe00", "\U000e0100", "\u180b"]
+BIDI_ALWAYS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+               "\u2069"]
+BIDI_CONTEXTUAL = ["\u200e", "\u200f", "\u061c"]
+
+
+@pytest.mark.parametrize("char", ALWAYS + CONTEXTUAL)
+def test_invisible_inside_a_word_is_removed_and_reported(char: str) -> None:
+    result = normalize(f"pay{char}pal now")
+    assert result.clean == "paypal now"
+    assert result.tricks == {"invisible"}
+
+
+@pytest.mark.parametrize("char", ALWAYS)
+def test_always_suspicious_anywhere(char: str) -> None:
+    result = normalize(f"hello {char} world")
+    assert result.clean == "hello world"
+    assert "invisible" in result.tricks
+
+
+@pytest.mark.parametrize("char", BIDI_ALWAYS)
+def test_bidi_controls_are_reported(char: str) -> None:
+    result = normalize(f"invoice{char}fdp.exe")
+    assert result.clean == "invoicefdp.exe"
+    assert result.tricks == {"bidi"}
+
+
+@pytest.mark.parametrize("char", BIDI_CONTEXTUAL)
+def test_direction_marks_inside_latin_words_are_reported(char: str) -> None:
+    assert normalize(f"pay{char}pal").tricks == {"bidi"}
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("👨\u200d👩\u200d👧 family", "👨👩👧 family"),  # emoji ZWJ sequence
+        ("❤\ufe0f love", "❤ love"),  # emoji presentation selector
+        ("1\ufe0f\u20e3 first", "1\u20e3 first"),  # keycap
+        ("🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f go", "🏴 go"),  # flag
+        ("می\u200cخواهم", "میخواهم"),  # Persian ZWNJ
+        ("क्\u200dष", "क्ष"),  # Devanagari ZWJ
+        ("שלום\u200f abc", "שלום abc"),  # RLM after Hebrew
+        ("مرحبا\u061c 123", "مرحبا 123"),  # ALM after Arabic
+        ("smart quotes \x92 from cp1252", "smart quotes from cp1252"),  # C1: silent
+    ],
+)
+def test_legitimate_uses_are_removed_but_not_reported(text: str, clean: str) -> None:
+    result = normalize(text)
+    assert result.clean == clean
+    assert result.tricks == frozenset()
+
+
+def test_removal_lets_nfkc_compose() -> None:
+    assert normalize("cafe\u200b\u0301").clean == "café"
+
+
+def test_strip_invisible_leaves_plain_text_alone() -> None:
+    tricks: set[str] = set()
+    text = "nothing to see\n\there"
+    assert strip_invisible(text, tricks) is text
+    assert tricks == set()
+
+
+@pytest.mark.skipif(sys.maxunicode < 0x10FFFF, reason="narrow build")
+def test_nfkc_never_creates_invisible_characters() -> None:
+    """Removal runs before NFKC, so NFKC must not produce what removal would take out."""
+    for point in range(0x110000):
+        char = chr(point)
+        if 0xD800 <= point <= 0xDFFF or _REMOVE_RE.fullmatch(char):
+            continue
+        nfkc = unicodedata.normalize("NFKC", char)
+        if nfkc != char:
+            assert _REMOVE_RE.search(nfkc) is None, hex(point)
