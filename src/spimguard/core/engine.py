@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from spimguard.core.context import MessageContext
+from spimguard.core.detector import Detector
 from spimguard.core.events import Event, MessageEvent, TruthEvent, UnlockEvent
 from spimguard.core.policy import Policy
 from spimguard.core.signals import Abstain, Hit, SignalSpec
@@ -42,7 +43,7 @@ ENGINE_SIGNALS = (
 class Engine:
     def __init__(
         self,
-        detectors: Sequence[object],
+        detectors: Sequence[Detector],
         policy: Policy | None = None,
         store: Store | None = None,
         clock: Callable[[], float] | None = None,
@@ -50,11 +51,10 @@ class Engine:
         self.policy = policy or Policy()
         self.store: Store = store if store is not None else MemoryStore()
         self._clock = clock
-        self.detectors = [d for d in detectors if getattr(d, "name", "") not in
-                          self.policy.disabled]
+        self.detectors = [d for d in detectors if d.name not in self.policy.disabled]
         specs: dict[str, SignalSpec] = {s.name: s for s in ENGINE_SIGNALS}
         for d in detectors:  # disabled ones too: their names stay valid in policy files
-            for s in d.signals:  # type: ignore[attr-defined]
+            for s in d.signals:
                 specs[s.name] = s
         self.specs = specs
         self.policy.check_signals(specs)
@@ -138,10 +138,10 @@ class Engine:
 
     # -- internals -----------------------------------------------------------
 
-    def _run(self, det: object, ctx: MessageContext, hits: list[Hit]) -> TraceEntry:
-        name = getattr(det, "name", type(det).__name__)
+    def _run(self, det: Detector, ctx: MessageContext, hits: list[Hit]) -> TraceEntry:
+        name = det.name
         try:
-            found = list(det.check(ctx))  # type: ignore[attr-defined]
+            found = list(det.check(ctx))
         except Abstain as why:
             return TraceEntry(name, "abstained", str(why))
         except Exception as exc:  # a broken detector must not break delivery
@@ -150,12 +150,11 @@ class Engine:
         hits.extend(found)
         return TraceEntry(name, "ran", ", ".join(h.name for h in found))
 
-    def _observe(self, det: object, event: Event, now: float) -> None:
+    def _observe(self, det: Detector, event: Event, now: float) -> None:
         try:
-            det.observe(event, now)  # type: ignore[attr-defined]
+            det.observe(event, now)
         except Exception:
-            log.exception("detector %s failed to observe %s", getattr(det, "name", det),
-                          type(event).__name__)
+            log.exception("detector %s failed to observe %s", det.name, type(event).__name__)
 
     def _escalate(self, user: str, action: AccountAction, now: float) -> None:
         current = self.account_state(user, now)

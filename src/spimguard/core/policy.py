@@ -101,7 +101,8 @@ class Policy:
             if k not in thresholds:
                 raise PolicyError(f"unknown key actions.{k}")
         if not thresholds["warn"] <= thresholds["hold"] <= thresholds["block"]:
-            raise PolicyError("thresholds must satisfy actions.warn <= actions.hold <= actions.block")
+            raise PolicyError(
+                "thresholds must satisfy actions.warn <= actions.hold <= actions.block")
         acct = {k: _num(account, k, "account") for k in ("challenge", "lock")}
         msg_actions = {
             k: _action(account.get(k, "hold" if k.startswith("challenged") else "block"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from spimguard.core.signals import Signal
@@ -11,7 +11,7 @@ from spimguard.core.signals import Signal
 __all__ = ["AccountAction", "Action", "TraceEntry", "Verdict"]
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What happens to a message, in increasing severity."""
 
     ALLOW = "allow"
@@ -32,7 +32,7 @@ class Action(str, Enum):
 _RANK = {Action.ALLOW: 0, Action.WARN: 1, Action.HOLD: 2, Action.BLOCK: 3}
 
 
-class AccountAction(str, Enum):
+class AccountAction(StrEnum):
     """What happens to the sending account."""
 
     CHALLENGE = "challenge"

@@ -1,30 +1,15 @@
-"""The detector contract.
-
-A detector is a small object with a ``name``, a table of the signals it can
-emit, and ``check(ctx)`` returning hits. It never decides an action and never
-imports another detector; combinations belong in the policy. Detectors that
-learn from the event stream (behaviour, later) also implement ``observe``.
-"""
+"""Base class for detectors; the contract itself is :class:`spimguard.core.detector.Detector`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
 from spimguard.core.context import MessageContext
+from spimguard.core.detector import Detector
 from spimguard.core.events import Event
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 
 __all__ = ["Abstain", "Detector", "DetectorBase"]
-
-
-class Detector(Protocol):
-    name: str
-    signals: Sequence[SignalSpec]
-
-    def check(self, ctx: MessageContext) -> Iterable[Hit]: ...
-
-    def observe(self, event: Event, now: float) -> None: ...
 
 
 class DetectorBase:

@@ -12,7 +12,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 __all__ = ["classification_metrics", "recall_at_fpr"]
 
 
-def recall_at_fpr(y: Sequence[bool], scores: Sequence[float], fpr: float) -> float:
+def recall_at_fpr(y: Sequence[bool] | np.ndarray[Any, Any], scores: Sequence[float],
+                  fpr: float) -> float:
     """Best spam recall with at most ``fpr`` of ham above the threshold."""
     yt = np.asarray(y, dtype=bool)
     if yt.all() or not yt.any():
