@@ -66,6 +66,19 @@ def char_grams(word: str) -> set[str]:
     return {s[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)}
 
 
+_ASCII_UPPER = bytes(range(65, 91))
+_ASCII_LETTERS = _ASCII_UPPER + bytes(range(97, 123))
+
+
+def _letters_and_capitals(sample: str) -> tuple[int, int]:
+    """Counts of letters and capitals; bytes.translate makes the ASCII case ~20x faster."""
+    if sample.isascii():
+        b = sample.encode("ascii")
+        n = len(b)
+        return n - len(b.translate(None, _ASCII_LETTERS)), n - len(b.translate(None, _ASCII_UPPER))
+    return sum(map(str.isalpha, sample)), sum(map(str.isupper, sample))
+
+
 def shape_tokens(match_text: str, original: str | None) -> list[str]:
     """Pseudo-words for the message's shape: length, capitals, digit runs.
 
@@ -80,8 +93,7 @@ def shape_tokens(match_text: str, original: str | None) -> list[str]:
     out.append(f"#dig{min(max(map(len, runs), default=0), 12)}")
     if original is not None:
         sample = original[:SHAPE_SAMPLE]
-        letters = sum(1 for ch in sample if ch.isalpha())
-        upper = sum(1 for ch in sample if ch.isupper())
+        letters, upper = _letters_and_capitals(sample)
         out.append(f"#caps{(10 * upper) // letters if letters else 0}")
         out.append(f"#capw{min(len(_CAPS_WORD.findall(sample)), 4)}")
     return out
