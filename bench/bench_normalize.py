@@ -12,7 +12,7 @@ from pathlib import Path
 
 from spimguard.text import normalize
 
-DEFAULT = Path("/work/shared/data/sms-spam-collection/SMSSpamCollection")
+DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/sms-spam-collection/SMSSpamCollection"
 REPEATS = 5
 
 
