@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from spimguard import Policy, build_engine
 from spimguard.core.engine import MAX_ANALYSED_CHARS
