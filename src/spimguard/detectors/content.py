@@ -42,7 +42,7 @@ class ContentDetector(DetectorBase):
                    "chat (p < 0.05)."),
     )
 
-    def __init__(self, model: ContentModel, hold_at: float = 0.5) -> None:
+    def __init__(self, model: ContentModel, hold_at: float = 0.4) -> None:
         if not 0.0 < hold_at < 1.0:
             raise ValueError(f"detectors.content.hold_at must be in (0, 1), got {hold_at}")
         self.model = model
@@ -58,7 +58,7 @@ class ContentDetector(DetectorBase):
         if model is None:
             path = settings.get("model") or ""
             model = ContentModel.load(path) if path else load_shipped_model()
-        hold_at = settings.get("hold_at", 0.5)
+        hold_at = settings.get("hold_at", 0.4)
         if isinstance(hold_at, bool) or not isinstance(hold_at, int | float):
             raise ValueError(f"detectors.content.hold_at must be a number, got {hold_at!r}")
         return cls(model, hold_at=float(hold_at))

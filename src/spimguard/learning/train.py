@@ -28,8 +28,12 @@ class TrainConfig:
 
     #: Inverse regularisation strength of the logistic regression.
     c: float = 100.0
-    #: A term must occur in this many training messages to enter the vocabulary.
-    min_df: int = 1
+    #: A word/bigram must occur in this many training messages to be kept
+    #: (2 drops hapax bigrams: a smaller dictionary scores faster, and MCC
+    #: on the Almeida split rose from 0.952 to 0.956).
+    min_df: int = 2
+    #: The same for character n-grams.
+    min_df_char: int = 1
     seed: int = 0
 
 
@@ -70,7 +74,7 @@ def train(
     vocabs: dict[str, tuple[list[str], np.ndarray[Any, Any]]] = {}
     for name in BLOCKS:
         rows = [c[name] for c in counts]
-        terms, idf = _vocabulary(rows, cfg.min_df)
+        terms, idf = _vocabulary(rows, cfg.min_df if name == "word" else cfg.min_df_char)
         matrices.append(_matrix(rows, {t: i for i, t in enumerate(terms)}, idf))
         vocabs[name] = (terms, idf)
     x = hstack(matrices).tocsr()
