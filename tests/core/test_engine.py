@@ -96,3 +96,15 @@ def test_obvious_spam_and_ham_with_shipped_model() -> None:
     assert spam.action.stops and spam.signals[0].name == "CONTENT_SPAM"
     assert spam.signals[0].detail.startswith("classifier p=")
     assert ham.action is Action.ALLOW
+
+
+def test_text_alone_never_acts_on_the_account() -> None:
+    """The worst wording plus every obfuscation trick stays below account.challenge."""
+    eng = build_engine()
+    worst = ("WINNER!! URGENT! You have WON a £1000 CASH prize! Call 09061701461 NOW to claim "
+             "your FREE gift. T&C apply 150p/msg hxxp://claim[.]com \u200b pаypal")
+    v = eng.check(msg(worst, sender="x"))
+    assert v.action.stops
+    assert {s.name for s in v.signals} >= {"CONTENT_SPAM", "OBFUSCATED_TEXT"}
+    assert v.account_action is None
+    assert v.score < eng.policy.challenge

@@ -39,7 +39,7 @@ def test_local_file_overrides_weights_and_forced(tmp_path: Path) -> None:
 
 def test_account_actions_from_score() -> None:
     pol = Policy.load()
-    assert pol.decide([Hit("A", 1.5, "")], SPECS).account_action is AccountAction.CHALLENGE
+    assert pol.decide([Hit("A", 1.7, "")], SPECS).account_action is AccountAction.CHALLENGE
     assert pol.decide([Hit("A", 2.5, "")], SPECS).account_action is AccountAction.LOCK
 
 

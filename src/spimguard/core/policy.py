@@ -68,8 +68,8 @@ class Policy:
     warn: float = 4.0
     hold: float = 6.0
     block: float = 9.0
-    challenge: float = 14.0
-    lock: float = 20.0
+    challenge: float = 16.0
+    lock: float = 24.0
     challenged_messages: Action = Action.HOLD
     locked_messages: Action = Action.BLOCK
     weights: Mapping[str, float] = field(default_factory=dict)
