@@ -64,7 +64,7 @@ def iter_events(lines: Iterable[bytes], stats: ReplayStats) -> Iterator[tuple[in
 
 
 def replay(engine: Engine, stream: IO[bytes],
-           stats: ReplayStats) -> Iterator[tuple[Event, Verdict]]:
+           stats: ReplayStats) -> Iterator[tuple[MessageEvent, Verdict]]:
     """Feed every event to the engine; yield each message with its verdict."""
     for _, event in iter_events(stream, stats):
         verdict = engine.observe(event)
