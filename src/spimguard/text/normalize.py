@@ -38,6 +38,10 @@ class NormalizedText:
     match: str
     #: The obfuscation tricks seen, from :data:`spimguard.text.tricks.ALL_TRICKS`.
     tricks: frozenset[str]
+    #: Like ``clean`` but with look-alike letters *kept*: for link extraction,
+    #: where "аррӏе.com" must stay Cyrillic so it is never taken for apple.com.
+    #: The same object as ``clean`` for ASCII text.
+    links: str
 
 
 def _unicode(text: str, tricks: set[str]) -> str:
@@ -45,6 +49,12 @@ def _unicode(text: str, tricks: set[str]) -> str:
     text = strip_invisible(text, tricks)
     text = to_nfkc(text, tricks)
     return fold_confusables(text, tricks).casefold()
+
+
+def _unicode_keep_lookalikes(text: str) -> str:
+    scratch: set[str] = set()  # tricks are recorded by the folded pass
+    text = repair_surrogates(text)
+    return to_nfkc(strip_invisible(text, scratch), scratch).casefold()
 
 
 def _collapse(text: str) -> str:
@@ -68,10 +78,14 @@ def normalize(text: str) -> NormalizedText:
     tricks: set[str] = set()
     if text.isascii():
         folded = strip_invisible(text, tricks).lower()
+        unfolded = None
     else:
         folded = _unicode(text, tricks)
+        unfolded = _unicode_keep_lookalikes(text)
     clean = refang(_collapse(folded), tricks)
     joined = join_spaced(folded, tricks)
     match = clean if joined == folded else refang(_collapse(joined), tricks)
     match = fold_leet(match, tricks)
-    return NormalizedText(text, clean, match, frozenset(tricks))
+    links = clean if unfolded is None or unfolded == folded else refang(
+        _collapse(unfolded), set())
+    return NormalizedText(text, clean, match, frozenset(tricks), links)
