@@ -39,7 +39,7 @@ from typing import Any
 from spimguard.text._charclass import astral_class, ranges
 from spimguard.text.tricks import CONFUSABLE, MIXED_SCRIPT
 
-__all__ = ["fold_confusables"]
+__all__ = ["fold_confusables", "latin_skeleton"]
 
 _PACKAGE = "confusable_homoglyphs"
 _NOT_FOLDED = frozenset("\u0131")  # Turkish dotless i
@@ -174,3 +174,12 @@ def fold_confusables(text: str, tricks: set[str]) -> str:
     if astral:
         return _WORD_ANY_RE.sub(fold, text)
     return (_WORD_BMP_RE if latin_context else _SUSPECT_BMP_RE).sub(fold, text)
+
+
+def latin_skeleton(text: str) -> str:
+    """Every look-alike letter folded to Latin, whatever the context, lower-cased.
+
+    For comparing a host label with a brand ("аррӏе" -> "apple"); unlike
+    :func:`fold_confusables` it does not spare real words of other scripts.
+    """
+    return text.translate(_FOLD).lower()
