@@ -68,6 +68,9 @@ class MessageEvent:
     text: str | None = None
     room: str | None = None
     encrypted: bool = False
+    #: HTML body when the client sent one (Matrix ``formatted_body``); links in
+    #: it are read with their shown text.
+    html: str | None = None
     #: Ground truth for scoring only; never an input to a decision.
     label: Literal["spam", "ham"] | None = None
     type: Literal["message"] = "message"
@@ -163,8 +166,12 @@ def _message(obj: Mapping[str, Any]) -> MessageEvent:
     text = _str(obj, "text", required=False)
     if text is None and not encrypted:
         raise EventError("missing field 'text' (or \"encrypted\": true)")
+    html = _str(obj, "formatted_body", required=False)
+    if html is None:
+        html = _str(obj, "html", required=False)
     if encrypted:
         text = None
+        html = None
     return MessageEvent(
         ts=_ts(obj) or 0.0,
         id=_str(obj, "id") or "",
@@ -173,6 +180,7 @@ def _message(obj: Mapping[str, Any]) -> MessageEvent:
         text=text,
         room=_str(obj, "room", required=False),
         encrypted=encrypted,
+        html=html,
         label=_label(obj, required=False),
     )
 

@@ -125,11 +125,15 @@ class DomainList:
     @staticmethod
     def _add_lines(lines: Iterable[str], hosts: set[str], urls: set[str],
                    stats: ListStats) -> None:
+        # The hot loop of a million-line load: string methods only, no regex,
+        # no per-character Python loops (measured 1.9 s -> see bench/bench_lists.py).
         for raw in lines:
-            line = raw.split("#", 1)[0].strip()
-            if not line:
+            line = raw.strip()
+            if not line or line[0] == "#":
                 continue
-            if len(line) > MAX_ENTRY or any(c.isspace() for c in line):
+            if "#" in line:
+                line = line.split("#", 1)[0].strip()
+            if len(line) > MAX_ENTRY or " " in line or "\t" in line:
                 stats.bad_lines += 1
                 continue
             low = line.lower()
@@ -137,8 +141,10 @@ class DomainList:
                 urls.add(_normalise_url(low))
                 stats.entries += 1
                 continue
-            host = to_unicode(low.strip(".").strip("[]"))
-            if not host or "." not in host and not _is_ip(host):
+            host = low.strip(".").strip("[]")
+            if "xn--" in host:
+                host = to_unicode(host)
+            if "." not in host and not _is_ip(host):
                 stats.bad_lines += 1
                 continue
             hosts.add(host)

@@ -1,0 +1,76 @@
+"""The link data that ships with spimguard (see data/links/NOTICE.md), loaded once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from spimguard.links.analyze import LinkAnalyzer, TldRater, UrlScorer
+from spimguard.links.lists import DomainList
+from spimguard.links.lookalike import LookalikeIndex, load_brands
+
+__all__ = ["build_analyzer", "data_path"]
+
+#: How many of the allow list's most popular domains typo-squats are checked against.
+POPULAR_FOR_TYPOS = 2000
+
+
+def data_path(name: str) -> Path:
+    return Path(str(resources.files("spimguard").joinpath("data", "links", name)))
+
+
+DEFAULT_BLOCK = ("blocklist-phishing-database.txt",)
+DEFAULT_ALLOW = ("allowlist-opendns-top.txt",)
+
+
+@lru_cache(maxsize=4)
+def _list(paths: tuple[Path, ...], name: str) -> DomainList:
+    return DomainList(paths, name=name)
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> LookalikeIndex:
+    popular = [line.strip() for line in data_path(DEFAULT_ALLOW[0]).read_text().splitlines()
+               if line.strip() and not line.startswith("#")][:POPULAR_FOR_TYPOS]
+    return LookalikeIndex(load_brands(), popular)
+
+
+@lru_cache(maxsize=1)
+def _url_model() -> UrlScorer | None:
+    try:
+        from spimguard.links.url_model import load_shipped_url_model
+    except ImportError:
+        return None
+    return load_shipped_url_model()
+
+
+@lru_cache(maxsize=1)
+def _tld_rater() -> TldRater | None:
+    try:
+        from spimguard.links.tld_risk import shipped_tld_rater
+    except ImportError:
+        return None
+    return shipped_tld_rater()
+
+
+def build_analyzer(
+    block_lists: list[Path] | None = None,
+    allow_lists: list[Path] | None = None,
+    url_model: bool = True,
+) -> LinkAnalyzer:
+    """An analyser on the shipped data; ``block_lists``/``allow_lists`` replace the defaults."""
+    block = tuple(block_lists) if block_lists is not None else tuple(
+        data_path(n) for n in DEFAULT_BLOCK)
+    allow = tuple(allow_lists) if allow_lists is not None else tuple(
+        data_path(n) for n in DEFAULT_ALLOW)
+    return LinkAnalyzer(
+        blocklist=_list(block, "block"),
+        allowlist=_list(allow, "allow"),
+        shorteners=_list((data_path("shorteners.txt"),), "shorteners"),
+        user_content=_list((data_path("user-content-hosts.txt"),), "user-content"),
+        lookalikes=_lookalikes(),
+        url_model=_url_model() if url_model else None,
+        tld_risk=_tld_rater(),
+    )
+
