@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from importlib import resources
 
 from rapidfuzz import process
@@ -32,7 +33,7 @@ from rapidfuzz.distance import Levenshtein
 from spimguard.links.domains import HostParts
 from spimguard.text.confusables import latin_skeleton
 
-__all__ = ["Lookalike", "LookalikeIndex", "load_brands", "skeleton"]
+__all__ = ["Lookalike", "LookalikeIndex", "load_brand_words", "load_brands", "skeleton"]
 
 _DIGIT_LOOKS = str.maketrans({"0": "o", "1": "l", "3": "e", "5": "s", "4": "a", "7": "t",
                               "8": "b", "9": "g", "@": "a", "$": "s", "!": "i"})
@@ -65,13 +66,25 @@ class Lookalike:
 
 
 def load_brands() -> dict[str, list[str]]:
-    text = resources.files("spimguard").joinpath("data/links/brands.json").read_text("utf-8")
-    brands: dict[str, list[str]] = json.loads(text)["brands"]
+    brands: dict[str, list[str]] = _brands_file()["brands"]
     return brands
 
 
+def load_brand_words() -> list[str]:
+    """Brand names that are ordinary words: whole-word matches only."""
+    words: list[str] = _brands_file().get("words", [])
+    return words
+
+
+def _brands_file() -> dict[str, Any]:
+    text = resources.files("spimguard").joinpath("data/links/brands.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
 class LookalikeIndex:
-    def __init__(self, brands: Mapping[str, Iterable[str]], popular: Iterable[str] = ()) -> None:
+    def __init__(self, brands: Mapping[str, Iterable[str]], popular: Iterable[str] = (),
+                 words: Iterable[str] = ()) -> None:
         self.own: set[str] = set()
         #: label (brand name or the label of one of its domains) -> brand
         self.labels: dict[str, str] = {}
@@ -84,7 +97,9 @@ class LookalikeIndex:
                     self.labels.setdefault(label, brand)
         self.own_by_brand = {b: set(ds) for b, ds in brands.items()}
         self._brand_labels = sorted(self.labels)
-        self._long = [lab for lab in self._brand_labels if len(lab) >= SUBSTRING_MIN]
+        plain = set(words)
+        self._long = [lab for lab in self._brand_labels
+                      if len(lab) >= SUBSTRING_MIN and lab not in plain]
         self.popular: dict[str, str] = {}
         for dom in popular:
             label = dom.split(".", 1)[0]

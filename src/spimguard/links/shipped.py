@@ -8,7 +8,7 @@ from pathlib import Path
 
 from spimguard.links.analyze import LinkAnalyzer, TldRater, UrlScorer
 from spimguard.links.lists import DomainList
-from spimguard.links.lookalike import LookalikeIndex, load_brands
+from spimguard.links.lookalike import LookalikeIndex, load_brand_words, load_brands
 
 __all__ = ["build_analyzer", "data_path"]
 
@@ -33,7 +33,7 @@ def _list(paths: tuple[Path, ...], name: str) -> DomainList:
 def _lookalikes() -> LookalikeIndex:
     popular = [line.strip() for line in data_path(DEFAULT_ALLOW[0]).read_text().splitlines()
                if line.strip() and not line.startswith("#")][:POPULAR_FOR_TYPOS]
-    return LookalikeIndex(load_brands(), popular)
+    return LookalikeIndex(load_brands(), popular, load_brand_words())
 
 
 @lru_cache(maxsize=1)
