@@ -5,7 +5,8 @@ Usage: python tools/build_link_lists.py [SHARED_DATA_DIR]
 * ``data/links/blocklist-phishing-database.txt``: the Phishing.Database domain
   sample and active IPs (MIT), minus anything also on the allow list's
   source (a list conflict is resolved in favour of not blocking a popular
-  site: yotpo.com is on both).
+  site: yotpo.com is on both) and minus whole shorteners and user-content
+  platforms (bit.ly is on the feed; its phishing links are judged one by one).
 * ``data/links/allowlist-opendns-top.txt``: OpenDNS top-10k (public domain),
   minus user-content hosts, shorteners and any domain on the phishing lists.
   The Alexa 2016 list has no licence and is not shipped.
@@ -23,7 +24,7 @@ OUT = ROOT / "src/spimguard/data/links"
 def _lines(p: Path) -> list[str]:
     out = []
     for raw in p.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.split("#", 1)[0].strip().lower()
+        line = raw.split("#", 1)[0].strip().lower().strip(".")
         if line:
             out.append(line)
     return out
@@ -42,8 +43,10 @@ def main() -> None:
 
     allow = [d for d in dict.fromkeys(top) if d not in phish_set and not hosted(d)]
     allow_set = set(allow)
-    block = sorted({d for d in phish_domains if d not in allow_set and " " not in d
-                    and "/" not in d and "?" not in d} | set(phish_ips))
+    # Whole platforms (a shortener, a site builder) are never blocked: only the
+    # phishing site on them is (foo.000webhostapp.com); bit.ly is on the feed.
+    block = sorted({d for d in phish_domains if d not in allow_set and d not in excluded
+                    and " " not in d and "/" not in d and "?" not in d} | set(phish_ips))
     header_b = ("# Phishing.Database (MIT, Copyright (c) 2018-2025 Mitchell Krog, Nissar Chababy\n"
                 "# and contributors): sample of phishing-domains-ACTIVE.txt and\n"
                 "# phishing-IPs-ACTIVE.txt; see NOTICE.md. Built by tools/build_link_lists.py.\n")

@@ -12,9 +12,11 @@ from pathlib import Path
 from spimguard.core.engine import Engine
 from spimguard.core.policy import Policy
 from spimguard.detectors import REGISTRY
+from spimguard.detectors.links import LinksDetector
+from spimguard.links.analyze import LinkAnalyzer
 from spimguard.state.base import Store
 
-__all__ = ["build_engine"]
+__all__ = ["build_engine", "build_link_analyzer"]
 
 
 def build_engine(
@@ -35,3 +37,9 @@ def build_engine(
         if (wanted is None or name in wanted) and name not in pol.disabled
     ]
     return Engine(detectors, policy=pol, store=store, clock=clock)
+
+
+def build_link_analyzer(policy: Policy | str | Path | None = None) -> LinkAnalyzer:
+    """The links detector's analyser, configured as the engine would be (for ``spimguard urls``)."""
+    pol = policy if isinstance(policy, Policy) else Policy.load(policy)
+    return LinksDetector.from_settings(pol.detector_settings.get("links", {})).analyzer

@@ -7,6 +7,7 @@ from typing import Any
 
 from spimguard.detectors.base import Detector, DetectorBase
 from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.links import LinksDetector
 from spimguard.detectors.obfuscation import ObfuscationDetector
 
 __all__ = ["REGISTRY", "Detector", "DetectorBase", "DetectorFactory"]
@@ -16,5 +17,6 @@ DetectorFactory = Callable[[Mapping[str, Any]], Detector]
 #: name -> factory taking the detector's settings table from the policy.
 REGISTRY: dict[str, DetectorFactory] = {
     "content": ContentDetector.from_settings,
+    "links": LinksDetector.from_settings,
     "obfuscation": ObfuscationDetector.from_settings,
 }

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from spimguard.build import build_engine
+from spimguard.build import build_engine, build_link_analyzer
 from spimguard.core.engine import Engine
 from spimguard.core.errors import CorpusError, PolicyError
 from spimguard.core.events import MessageEvent
@@ -265,6 +265,54 @@ def _toml(d: dict[str, Any], prefix: str = "") -> str:
         lines.append(f"\n[{name}]")
         lines.append(_toml(sub, f"{name}.").strip("\n"))
     return "\n".join(x for x in lines if x)
+
+
+@app.command()
+def urls(
+    text: Annotated[str, typer.Argument(help="The message text.")],
+    html: Annotated[str | None, typer.Option(help="An HTML body (Matrix formatted_body).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    policy: PolicyOpt = None,
+) -> None:
+    """List the links of a message with the analysis of each."""
+    from spimguard.links.extract import extract_links
+    from spimguard.text import normalize
+
+    pol = _policy(policy)
+    try:
+        analyzer = build_link_analyzer(pol)
+    except (PolicyError, ModelError, ValueError) as exc:
+        _fail(str(exc))
+    weights = {s.name: s.weight for s in _engine(pol).explain_signals()}
+    ex = extract_links(normalize(text).links, html)
+    rows: list[dict[str, Any]] = []
+    for link in ex.links:
+        rep = analyzer.analyze(link)
+        rows.append({
+            "url": link.url, "host": link.host, "host_ascii": link.host_ascii,
+            "registrable": link.parts.registrable, "suffix": link.parts.suffix,
+            "ip": link.ip, "bare": link.bare, "source": link.source,
+            "shown_text": link.shown_text,
+            "signals": [{"name": f.name, "score": round(weights.get(f.name, 1.0) * f.strength, 3),
+                         "detail": f.detail} for f in rep.findings],
+        })
+    if as_json:
+        for row in rows:
+            typer.echo(_json(row))
+    else:
+        table = Table(title=f"{len(rows)} link(s)" + (" (truncated)" if ex.truncated else ""))
+        table.add_column("link")
+        table.add_column("registrable")
+        table.add_column("signals")
+        for row in rows:
+            sigs = "\n".join(f"{s['name']} {s['score']:+g}: {s['detail']}"
+                              for s in row["signals"]) or "-"
+            table.add_row(escape(str(row["url"])), escape(str(row["registrable"])), escape(sigs))
+        Console(width=160).print(table)
+    for scheme in ex.odd_schemes:
+        _note(f"odd scheme link: {scheme}:")
+    for nested in ex.nested:
+        _note(f"nested URL in a query string: {nested}")
 
 
 @app.command()

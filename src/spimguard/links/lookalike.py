@@ -24,8 +24,8 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein

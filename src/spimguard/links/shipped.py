@@ -9,6 +9,8 @@ from pathlib import Path
 from spimguard.links.analyze import LinkAnalyzer, TldRater, UrlScorer
 from spimguard.links.lists import DomainList
 from spimguard.links.lookalike import LookalikeIndex, load_brand_words, load_brands
+from spimguard.links.tld_risk import TldTable, shipped_tld_risk_path
+from spimguard.links.url_model import load_shipped_url_model, shipped_url_model_path
 
 __all__ = ["build_analyzer", "data_path"]
 
@@ -38,20 +40,32 @@ def _lookalikes() -> LookalikeIndex:
 
 @lru_cache(maxsize=1)
 def _url_model() -> UrlScorer | None:
-    try:
-        from spimguard.links.url_model import load_shipped_url_model
-    except ImportError:
+    if not shipped_url_model_path().exists():
         return None
     return load_shipped_url_model()
 
 
+#: Smoothed log-odds (vs the average suffix) from which a suffix counts as risky,
+#: and the log-odds at which RISKY_TLD reaches full strength.
+TLD_RISK_FROM = 1.0
+TLD_RISK_FULL = 3.0
+
+
 @lru_cache(maxsize=1)
 def _tld_rater() -> TldRater | None:
-    try:
-        from spimguard.links.tld_risk import shipped_tld_rater
-    except ImportError:
+    path = shipped_tld_risk_path()
+    if not path.exists():
         return None
-    return shipped_tld_rater()
+    table = TldTable.load(path)
+
+    def rate(suffix: str) -> tuple[float, str] | None:
+        info = table.get(suffix)
+        if info is None or info.log_odds < TLD_RISK_FROM:
+            return None
+        strength = min(1.0, (info.log_odds - TLD_RISK_FROM) / (TLD_RISK_FULL - TLD_RISK_FROM))
+        return max(strength, 0.25), info.detail
+
+    return rate
 
 
 def build_analyzer(
