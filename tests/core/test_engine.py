@@ -108,3 +108,15 @@ def test_text_alone_never_acts_on_the_account() -> None:
     assert {s.name for s in v.signals} >= {"CONTENT_SPAM", "OBFUSCATED_TEXT"}
     assert v.account_action is None
     assert v.score < eng.policy.challenge
+
+
+@pytest.mark.parametrize("text", [
+    "check this out https://www.bbc.co.uk/news/world-europe-123",
+    "the PR is here https://github.com/python/cpython/pull/1",
+    "lol watch https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    "docs: https://docs.python.org/3/library/re.html",
+])
+def test_friends_sharing_links_are_allowed(text: str) -> None:
+    """A URL is not spam in itself: the content model never sees links (regression)."""
+    v = build_engine().check(msg(text, sender="friend"))
+    assert v.action is Action.ALLOW, v.to_dict()

@@ -41,6 +41,13 @@ _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 _SPLIT = re.compile(r"[^a-z]+")
 #: Brand names at least this long also match inside longer words.
 SUBSTRING_MIN = 6
+#: Bound on remembered verdicts per host (campaigns repeat hosts).
+CACHE_MAX = 50_000
+_MISS = object()
+
+
+def _deletions(s: str) -> set[str]:
+    return {s} | {s[:i] + s[i + 1:] for i in range(len(s))}
 
 
 def skeleton(label: str, pairs: bool = False) -> str:
@@ -105,13 +112,26 @@ class LookalikeIndex:
             label = dom.split(".", 1)[0]
             if len(label) >= 6 and label not in self.labels:
                 self.popular.setdefault(label, dom)
-        self._popular_labels = sorted(self.popular)
+        # Deletion neighbourhoods (SymSpell): two strings within one edit share a
+        # one-deletion variant, so a typo search is ~len(label) dict look-ups
+        # instead of an edit-distance scan of every popular label (60 µs -> ~3 µs).
+        self._near: dict[str, list[str]] = {}
+        for label in sorted(self.popular):
+            for v in _deletions(label):
+                self._near.setdefault(v, []).append(label)
+        self._cache: dict[HostParts, Lookalike | None] = {}
 
     def check(self, parts: HostParts) -> Lookalike | None:
         """The strongest imitation this host shows, or None."""
         if parts.ip or not parts.suffix or parts.registrable in self.own:
             return None
+        cached = self._cache.get(parts, _MISS)
+        if cached is not _MISS:
+            return cached  # type: ignore[return-value]
         found = self._subdomain(parts) or self._label(parts)
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[parts] = found
         return found
 
     def _label(self, parts: HostParts) -> Lookalike | None:
@@ -144,12 +164,12 @@ class LookalikeIndex:
             if lab in sk and lab != sk:
                 b = self.labels[lab]
                 return Lookalike(b, "combo", 0.6, f"{host}: '{lab}' in the name imitates {b}")
-        if len(sk) >= 6 and self._popular_labels:
-            hit = process.extractOne(sk, self._popular_labels, scorer=Levenshtein.distance,
-                                     score_cutoff=1)
-            if hit is not None and hit[1] > 0:
-                dom = self.popular[hit[0]]
-                return Lookalike(dom, "typo", 0.7, f"{host} is 1 edit from {dom}")
+        if len(sk) >= 6 and self._near and sk not in self.popular:
+            for v in _deletions(sk):
+                for label in self._near.get(v, ()):
+                    if Levenshtein.distance(sk, label, score_cutoff=1) == 1:
+                        dom = self.popular[label]
+                        return Lookalike(dom, "typo", 0.7, f"{host} is 1 edit from {dom}")
         return None
 
     def _subdomain(self, parts: HostParts) -> Lookalike | None:
