@@ -315,7 +315,7 @@ class UrlTrainConfig:
     """Hyper-parameters, chosen on a time split inside the training period (see NOTICE)."""
 
     #: Inverse regularisation strength of the logistic regression.
-    c: float = 1.0
+    c: float = 10.0
     #: An n-gram must occur in this many training hosts to be kept.
     min_df: int = 2
     #: Coefficients smaller than this (in absolute value) are dropped: a
