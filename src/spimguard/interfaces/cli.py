@@ -315,6 +315,36 @@ def urls(
         _note(f"nested URL in a query string: {nested}")
 
 
+@app.command("eval-urls")
+def eval_urls(
+    phish: Annotated[Path, typer.Option("--phish", help="first_seen<TAB>url file of phishing "
+                                        "URLs (Phishing.Database format).")],
+    benign: Annotated[list[Path], typer.Option("--benign", help="Benign domain list "
+                                               "(repeatable).")],
+    blocklist: Annotated[list[Path] | None, typer.Option(
+        "--blocklist", help="Block list(s) whose entries are excluded from the test set "
+        "(default: the shipped list).")] = None,
+) -> None:
+    """Time-split evaluation of the URL model: train on older phishing, test on the newest 20%."""
+    from spimguard.links.lists import DomainList
+    from spimguard.links.shipped import DEFAULT_BLOCK, data_path
+    from spimguard.links.url_eval import evaluate_urls
+
+    paths = blocklist or [data_path(n) for n in DEFAULT_BLOCK]
+    listed = DomainList(paths, name="block")
+    for p in [phish, *benign]:
+        if not p.exists():
+            _fail(f"cannot read {p}: no such file")
+    with err.status("training and scoring URLs"):
+        try:
+            result = evaluate_urls(phish, benign, set(listed.hosts))
+        except (ValueError, OSError) as exc:
+            _fail(str(exc))
+    for note in result.get("notes", []):
+        _note(str(note))
+    typer.echo(_json(result))
+
+
 @app.command()
 def info() -> None:
     """Show the shipped model's provenance."""

@@ -259,5 +259,11 @@ def format_url_eval(result: dict[str, Any]) -> str:
                 f"{name:8} {which:8}: n_phish={r['n_phish']:,} n_benign={r['n_benign']:,} "
                 f"TPR@FPR0.1%={r['tpr_at_fpr_0.001']:.3f} TPR@FPR1%={r['tpr_at_fpr_0.01']:.3f} "
                 f"AUC={r['roc_auc']:.4f}")
+    v = result.get("unseen_vs_service_variants", {}).get("model", {})
+    if "roc_auc" in v:
+        lines.append(
+            f"unseen vs benign test domains under a service label (docs., mail. ...): "
+            f"TPR@FPR0.1%={v['tpr_at_fpr_0.001']:.3f} TPR@FPR1%={v['tpr_at_fpr_0.01']:.3f} "
+            f"AUC={v['roc_auc']:.4f}")
     lines.extend("note: " + n for n in result["notes"])
     return "\n".join(lines)
