@@ -29,6 +29,7 @@ LURE_WORDS = frozenset({
     "recover", "recovery", "seed", "seedphrase", "restore", "claim", "airdrop", "support",
     "helpdesk", "invoice", "payment", "refund", "kyc", "otp", "reset",
 })
+SCORE_CACHE_MAX = 100_000
 _WORDS = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _URLISH = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}")
 
@@ -99,6 +100,7 @@ class LinkAnalyzer:
     #: benign hosts in the time-split evaluation (README, "Links"); the score
     #: assumes even odds, so 0.5 would flag far too many ordinary sites.
     model_from: float = 0.85
+    _scores: dict[str, float] = field(default_factory=dict, repr=False)
 
     def reload(self) -> None:
         for lst in (self.blocklist, self.allowlist):
@@ -132,11 +134,23 @@ class LinkAnalyzer:
             if risk is not None:
                 rep.add("RISKY_TLD", risk[0], risk[1])
         if self.url_model is not None and hit is None:
-            prob = self.url_model.score(p.host, link.path)
+            prob = self._model_score(p.host)
             if prob >= self.model_from:
                 strength = (prob - self.model_from) / (1.0 - self.model_from)
                 rep.add("URL_MODEL", strength, f"URL model p={prob:.2f} for {p.host}")
         return rep
+
+    def _model_score(self, host: str) -> float:
+        """URL model score per host, remembered: the model reads only the host,
+        and campaigns send the same host again and again."""
+        cached = self._scores.get(host)
+        if cached is None:
+            assert self.url_model is not None
+            cached = self.url_model.score(host, "")
+            if len(self._scores) >= SCORE_CACHE_MAX:
+                self._scores.clear()
+            self._scores[host] = cached
+        return cached
 
     def analyze_all(self, links: Iterable[LinkLike]) -> list[LinkReport]:
         return [self.analyze(link) for link in links]
