@@ -120,3 +120,38 @@ def test_encrypted_message_abstains(engine: Engine) -> None:
     v = engine.check(MessageEvent(ts=1.0, id="m", sender="a", recipients=("b",), text=None,
                                   encrypted=True))
     assert [t.status for t in v.trace] == ["abstained"]
+
+
+@pytest.fixture(scope="module")
+def full_engine() -> Engine:
+    return Engine([LinksDetector.from_settings({})], Policy())
+
+
+def test_risky_tld_is_learned_and_explained(full_engine: Engine) -> None:
+    found = check(full_engine, "see https://some-new-site-4821.xyz/x")
+    assert "RISKY_TLD" in found
+    assert "suffix .xyz" in found["RISKY_TLD"] and "phishing" in found["RISKY_TLD"]
+    assert "RISKY_TLD" not in check(full_engine, "see https://some-new-site-4821.de/x")
+
+
+def test_url_model_flags_phishy_hosts_not_ordinary_ones(full_engine: Engine) -> None:
+    phishy = check(full_engine, "https://secure-login-microsoft365-verify.web.app/")
+    assert "URL_MODEL" in phishy and "p=" in phishy["URL_MODEL"]
+    for ok in ("https://www.bbc.co.uk/news/world-123", "https://grandmas-recipes.com/pie",
+               "https://docs.python.org/3/library/re.html"):
+        assert "URL_MODEL" not in check(full_engine, ok), ok
+
+
+def test_url_model_can_be_switched_off() -> None:
+    eng = Engine([LinksDetector.from_settings({"url_model": False})], Policy())
+    assert "URL_MODEL" not in check(eng, "https://secure-login-microsoft365-verify.web.app/")
+
+
+@pytest.mark.parametrize("settings,needle", [
+    ({"max_links": 0}, "max_links"),
+    ({"max_links": "many"}, "max_links"),
+    ({"block_lists": "one.txt"}, "block_lists"),
+])
+def test_bad_settings_are_clear_errors(settings: dict[str, object], needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        LinksDetector.from_settings(settings)
