@@ -72,6 +72,8 @@ def to_ascii(host: str) -> str:
 
 
 def _is_ip(host: str) -> bool:
+    if not host or not (host[0].isdigit() or ":" in host or host[0] == "["):
+        return False  # skips ipaddress' exception path for every ordinary name
     h = host.strip("[]")
     try:
         ipaddress.ip_address(h)

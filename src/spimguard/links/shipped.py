@@ -58,6 +58,7 @@ def _tld_rater() -> TldRater | None:
         return None
     table = TldTable.load(path)
 
+    @lru_cache(maxsize=4096)
     def rate(suffix: str) -> tuple[float, str] | None:
         info = table.get(suffix)
         if info is None or info.log_odds < TLD_RISK_FROM:
