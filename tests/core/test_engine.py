@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from spimguard import Engine, MessageEvent, Policy, UnlockEvent, build_engine
+from spimguard import Engine, MessageEvent, Policy, UnlockEvent, Verdict, build_engine
 from spimguard.core.context import MessageContext
 from spimguard.core.engine import MAX_ANALYSED_CHARS
 from spimguard.core.signals import Hit, SignalSpec
@@ -120,3 +120,24 @@ def test_friends_sharing_links_are_allowed(text: str) -> None:
     """A URL is not spam in itself: the content model never sees links (regression)."""
     v = build_engine().check(msg(text, sender="friend"))
     assert v.action is Action.ALLOW, v.to_dict()
+
+
+class Campaigner(DetectorBase):
+    name = "campaigner"
+    signals = (SignalSpec("IN_CAMPAIGN", 1.0, "test"),)
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def check(self, ctx: MessageContext) -> Iterable[Hit]:
+        yield Hit("IN_CAMPAIGN", 1.0, "matched", campaign="c-1")
+
+    def on_verdict(self, message: MessageEvent, verdict: Verdict, now: float) -> None:
+        self.seen.append((message.id, verdict.action.value))
+
+
+def test_campaign_id_and_verdict_hook() -> None:
+    det = Campaigner()
+    v = Engine([det]).check(msg("hello"))
+    assert v.campaign == "c-1" and v.to_dict()["campaign"] == "c-1"
+    assert det.seen == [("m1", "allow")]

@@ -67,3 +67,19 @@ def test_unknown_signal_in_weights_is_caught() -> None:
 def test_missing_policy_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read"):
         Policy.load(tmp_path / "nope.toml")
+
+
+def test_account_forced_signal_acts_on_the_account(tmp_path: Path) -> None:
+    f = tmp_path / "p.toml"
+    f.write_text('[account.forced]\nB = "lock"\n')
+    pol = Policy.load(f)
+    d = pol.decide([Hit("B", 1.0, "decoy")], SPECS)
+    assert d.account_action is AccountAction.LOCK and d.action is Action.ALLOW
+    assert pol.as_dict()["account"]["forced"] == {"B": "lock"}
+
+
+def test_account_forced_rejects_bad_values(tmp_path: Path) -> None:
+    f = tmp_path / "p.toml"
+    f.write_text('[account.forced]\nB = "ban"\n')
+    with pytest.raises(PolicyError, match="account.forced.B"):
+        Policy.load(f)

@@ -100,17 +100,20 @@ class Engine:
         account = decision.account_action
         if account is not None:
             self._escalate(message.sender, account, now)
-        for det in self.detectors:
-            self._observe(det, message, now)
-        return Verdict(
+        campaign = next((h.campaign for h in hits if h.campaign is not None), None)
+        verdict = Verdict(
             id=message.id,
             action=action,
             score=decision.score,
             signals=decision.signals,
             account_action=account,
-            campaign=None,
+            campaign=campaign,
             trace=tuple(trace),
         )
+        for det in self.detectors:
+            self._observe(det, message, now)
+            self._on_verdict(det, message, verdict, now)
+        return verdict
 
     def observe(self, event: Event) -> Verdict | None:
         """Feed any event; messages are checked and return their verdict."""
@@ -155,6 +158,16 @@ class Engine:
             det.observe(event, now)
         except Exception:
             log.exception("detector %s failed to observe %s", det.name, type(event).__name__)
+
+    def _on_verdict(self, det: Detector, message: MessageEvent, verdict: Verdict,
+                    now: float) -> None:
+        hook = getattr(det, "on_verdict", None)
+        if hook is None:
+            return
+        try:
+            hook(message, verdict, now)
+        except Exception:
+            log.exception("detector %s failed on the verdict of %s", det.name, message.id)
 
     def _escalate(self, user: str, action: AccountAction, now: float) -> None:
         current = self.account_state(user, now)

@@ -76,6 +76,8 @@ class Policy:
     forced: Mapping[str, Action] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
     detector_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Signals that act on the sending account whenever they fire.
+    account_forced: Mapping[str, AccountAction] = field(default_factory=dict)
     source: str = "defaults"
 
     @classmethod
@@ -104,13 +106,17 @@ class Policy:
             raise PolicyError(
                 "thresholds must satisfy actions.warn <= actions.hold <= actions.block")
         acct = {k: _num(account, k, "account") for k in ("challenge", "lock")}
+        account_forced = {
+            str(k): _account_action(v, f"account.forced.{k}")
+            for k, v in _table(account, "forced").items()
+        }
         msg_actions = {
             k: _action(account.get(k, "hold" if k.startswith("challenged") else "block"),
                        f"account.{k}")
             for k in ("challenged_messages", "locked_messages")
         }
         for k in account:
-            if k not in acct and k not in msg_actions:
+            if k not in acct and k not in msg_actions and k != "forced":
                 raise PolicyError(f"unknown key account.{k}")
         weights = {str(k): _num(_table(data, "weights"), k, "weights")
                    for k in _table(data, "weights")}
@@ -125,13 +131,14 @@ class Policy:
             challenged_messages=msg_actions["challenged_messages"],
             locked_messages=msg_actions["locked_messages"],
             weights=weights, forced=forced, disabled=frozenset(disabled),
-            detector_settings=settings,
+            detector_settings=settings, account_forced=account_forced,
         )
 
     def check_signals(self, known: Iterable[str]) -> None:
         """Fail on policy keys naming signals no detector emits (typos)."""
         names = set(known)
-        for section, keys in (("weights", self.weights), ("forced", self.forced)):
+        for section, keys in (("weights", self.weights), ("forced", self.forced),
+                              ("account.forced", self.account_forced)):
             for k in keys:
                 if k not in names:
                     raise PolicyError(f"[{section}] names unknown signal {k!r}")
@@ -144,6 +151,7 @@ class Policy:
         signals = []
         total = 0.0
         forced: Action | None = None
+        account: AccountAction | None = None
         for h in hits:
             spec = specs.get(h.name)
             w = self.weights.get(h.name, spec.weight if spec else 1.0)
@@ -153,13 +161,15 @@ class Policy:
             f = self.forced.get(h.name)
             if f is not None and (forced is None or f.rank > forced.rank):
                 forced = f
+            fa = self.account_forced.get(h.name)
+            if fa is not None and (account is None or fa is AccountAction.LOCK):
+                account = fa
         action = self.action_for(total)
         if forced is not None and forced.rank > action.rank:
             action = forced
-        account: AccountAction | None = None
         if total >= self.lock:
             account = AccountAction.LOCK
-        elif total >= self.challenge:
+        elif total >= self.challenge and account is None:
             account = AccountAction.CHALLENGE
         signals.sort(key=lambda sig: -abs(sig.score))
         return Decision(action, total, tuple(signals), account)
@@ -181,6 +191,7 @@ class Policy:
                 "challenge": self.challenge, "lock": self.lock,
                 "challenged_messages": self.challenged_messages.value,
                 "locked_messages": self.locked_messages.value,
+                "forced": {k: v.value for k, v in self.account_forced.items()},
             },
             "weights": dict(self.weights),
             "forced": {k: v.value for k, v in self.forced.items()},
@@ -206,6 +217,14 @@ def _num(table: Mapping[str, Any], key: str, section: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise PolicyError(f"{section}.{key} must be a number, got {v!r}")
     return float(v)
+
+
+def _account_action(v: Any, where: str) -> AccountAction:
+    if v == "challenge":
+        return AccountAction.CHALLENGE
+    if v == "lock":
+        return AccountAction.LOCK
+    raise PolicyError(f"{where} must be 'challenge' or 'lock', got {v!r}")
 
 
 def _action(v: Any, where: str) -> Action:

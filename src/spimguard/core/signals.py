@@ -31,6 +31,9 @@ class Hit:
     name: str
     strength: float
     detail: str
+    #: The campaign this finding ties the message to, if any (the verdict's
+    #: ``campaign`` comes from the first hit that names one).
+    campaign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

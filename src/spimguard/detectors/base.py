@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from spimguard.core.context import MessageContext
 from spimguard.core.detector import Detector
-from spimguard.core.events import Event
+from spimguard.core.events import Event, MessageEvent
+from spimguard.core.verdicts import Verdict
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 
 __all__ = ["Abstain", "Detector", "DetectorBase"]
@@ -22,4 +23,8 @@ class DetectorBase:
         raise NotImplementedError
 
     def observe(self, event: Event, now: float) -> None:
+        return None
+
+    def on_verdict(self, message: MessageEvent, verdict: Verdict, now: float) -> None:
+        """Called after each verdict: learn what was delivered (e.g. campaign copies)."""
         return None
