@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from spimguard.core.context import MessageContext
 from spimguard.core.detector import Detector
 from spimguard.core.events import Event, MessageEvent
-from spimguard.core.verdicts import Verdict
 from spimguard.core.signals import Abstain, Hit, SignalSpec
+from spimguard.core.verdicts import Verdict
 
 __all__ = ["Abstain", "Detector", "DetectorBase"]
 
