@@ -99,8 +99,11 @@ def test_obvious_spam_and_ham_with_shipped_model() -> None:
 
 
 def test_text_alone_never_acts_on_the_account() -> None:
-    """The worst wording plus every obfuscation trick stays below account.challenge."""
-    eng = build_engine()
+    """The worst wording plus every obfuscation trick stays below account.challenge.
+
+    (Links and behaviour may act on the account; wording alone must not.)
+    """
+    eng = build_engine(only=["content", "obfuscation"])
     worst = ("WINNER!! URGENT! You have WON a £1000 CASH prize! Call 09061701461 NOW to claim "
              "your FREE gift. T&C apply 150p/msg hxxp://claim[.]com \u200b pаypal")
     v = eng.check(msg(worst, sender="x"))

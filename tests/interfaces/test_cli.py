@@ -138,7 +138,10 @@ def test_check_honours_policy_file(tmp_path: Path) -> None:
     pol = tmp_path / "local.toml"
     pol.write_text('[forced]\nCONTENT_SPAM = "block"\n', encoding="utf-8")
     assert one_json(run("check", SPAM, "--policy", pol))["action"] == "block"
-    pol.write_text('[detectors]\ndisabled = ["content", "obfuscation"]\n', encoding="utf-8")
+    from spimguard.detectors import REGISTRY
+
+    names = ", ".join(f'"{n}"' for n in REGISTRY)
+    pol.write_text(f"[detectors]\ndisabled = [{names}]\n", encoding="utf-8")
     v = one_json(run("check", SPAM, "--policy", pol))
     assert v["action"] == "allow" and v["signals"] == []
 
@@ -206,7 +209,10 @@ def test_replay_matches_check_for_obvious_spam() -> None:
 
 def test_replay_policy_is_applied(tmp_path: Path) -> None:
     pol = tmp_path / "off.toml"
-    pol.write_text('[detectors]\ndisabled = ["content", "obfuscation"]\n', encoding="utf-8")
+    from spimguard.detectors import REGISTRY
+
+    names = ", ".join(f'"{n}"' for n in REGISTRY)
+    pol.write_text(f"[detectors]\ndisabled = [{names}]\n", encoding="utf-8")
     verdicts = [json.loads(x) for x in ok(run("replay", EVENTS, "--policy", pol))
                 .stdout.splitlines()]
     assert verdicts and all(v["action"] == "allow" and v["signals"] == [] for v in verdicts)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from spimguard.core.events import MessageEvent
 
@@ -27,3 +27,6 @@ class MessageContext:
     now: float
     #: True when the text was longer than the engine analyses.
     truncated: bool = False
+    #: Work shared between detectors for this one message (e.g. the extracted
+    #: links), so that it is done once; see ``spimguard.detectors.shared``.
+    memo: dict[str, Any] = field(default_factory=dict)

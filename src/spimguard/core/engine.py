@@ -58,6 +58,10 @@ class Engine:
                 specs[s.name] = s
         self.specs = specs
         self.policy.check_signals(specs)
+        for d in self.detectors:
+            bind = getattr(d, "bind", None)
+            if bind is not None:
+                bind(self.store)
 
     # -- public API ----------------------------------------------------------
 

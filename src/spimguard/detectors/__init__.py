@@ -7,8 +7,11 @@ from typing import Any
 
 from spimguard.detectors.base import Detector, DetectorBase
 from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.fanout import FanoutDetector
 from spimguard.detectors.links import LinksDetector
 from spimguard.detectors.obfuscation import ObfuscationDetector
+from spimguard.detectors.profile import ProfileDetector
+from spimguard.detectors.stranger import StrangerDetector
 
 __all__ = ["REGISTRY", "Detector", "DetectorBase", "DetectorFactory"]
 
@@ -19,4 +22,8 @@ REGISTRY: dict[str, DetectorFactory] = {
     "content": ContentDetector.from_settings,
     "links": LinksDetector.from_settings,
     "obfuscation": ObfuscationDetector.from_settings,
+    # behaviour: "profile" learns the state the others read, so it comes first
+    "profile": ProfileDetector.from_settings,
+    "fanout": FanoutDetector.from_settings,
+    "stranger": StrangerDetector.from_settings,
 }

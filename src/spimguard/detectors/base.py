@@ -9,6 +9,7 @@ from spimguard.core.detector import Detector
 from spimguard.core.events import Event, MessageEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.core.verdicts import Verdict
+from spimguard.state.base import Store
 
 __all__ = ["Abstain", "Detector", "DetectorBase"]
 
@@ -18,6 +19,12 @@ class DetectorBase:
 
     name: str = ""
     signals: Sequence[SignalSpec] = ()
+    #: The engine's store, given by the engine through :meth:`bind`; detectors
+    #: that learn write to it in ``observe``.
+    store: Store | None = None
+
+    def bind(self, store: Store) -> None:
+        self.store = store
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         raise NotImplementedError

@@ -19,6 +19,7 @@ from typing import Any
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
+from spimguard.detectors.shared import message_links
 from spimguard.links.analyze import LinkAnalyzer, LinkReport
 from spimguard.links.extract import extract_links
 from spimguard.links.shipped import build_analyzer
@@ -82,12 +83,10 @@ class LinksDetector(DetectorBase):
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         if ctx.text is None:
             raise Abstain("no readable text (encrypted)")
-        text = ctx.text.links
-        html = ctx.message.html
-        if html is None and "." not in text and ":" not in text:
+        ex = message_links(ctx)
+        if ex is None or not (ex.links or ex.odd_schemes or ex.nested or ex.truncated):
             return ()
         self.analyzer.reload()
-        ex = extract_links(text, html, limit=self.max_links)
         hits: list[Hit] = []
         if ex.odd_schemes:
             hits.append(Hit("ODD_SCHEME_LINK", 1.0,
@@ -95,10 +94,10 @@ class LinksDetector(DetectorBase):
         links = list(ex.links)
         for nested in ex.nested[:3]:
             links.extend(extract_links(nested, limit=1).links)
-        if ex.truncated:
+        if ex.truncated or len(links) > self.max_links:
             hits.append(Hit("LINKS_CAPPED", 1.0,
-                            f"analysed {len(ex.links)} link(s); the text, a URL or the number "
-                            "of links exceeded the limits"))
+                            f"analysed {min(len(links), self.max_links)} link(s); the text, a "
+                            "URL or the number of links exceeded the limits"))
         if not links:
             return hits
         reports = self.analyzer.analyze_all(links[: self.max_links])

@@ -1,0 +1,152 @@
+"""Profile deviation: a message unlike everything its sender usually sends.
+
+This detector also *owns* the behaviour state: in ``observe`` it learns each
+account's profile (``spimguard.state.profiles``) from messages, logins and
+account events, and each user's contact list from contact events. The other
+behaviour detectors only read that state, through the store.
+
+Scoring follows COMPA (Egele et al., NDSS 2013): each feature that breaks the
+sender's habit adds to the strength, and the detail names them. Accounts with
+too little history are not judged (no profile yet is not a deviation).
+Blind spot: an attacker who writes at the owner's usual hour, to the owner's
+usual friends, without links, in the same language, looks like the owner.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from spimguard.core.context import MessageContext
+from spimguard.core.events import AccountEvent, ContactEvent, Event, LoginEvent, MessageEvent
+from spimguard.core.signals import Abstain, Hit, SignalSpec
+from spimguard.detectors.base import DetectorBase
+from spimguard.detectors.shared import message_domains
+from spimguard.state.base import Store
+from spimguard.state.profiles import PROFILE_TTL, AccountProfile
+
+__all__ = ["ProfileDetector", "contacts_of", "profile_of"]
+
+#: Messages an account must have sent before deviations count.
+MIN_HISTORY = 15
+#: A recipient not messaged for this long counts as dormant (seconds).
+DORMANT = 30 * 86400.0
+#: A login from a new device or IP makes the next messages suspect for this long.
+NEW_LOGIN_WINDOW = 2 * 3600.0
+#: Contact lists longer than this are truncated (platform limits are similar).
+MAX_CONTACTS = 5000
+
+
+def profile_key(user: str) -> str:
+    return f"profile:{user}"
+
+
+def contacts_key(user: str) -> str:
+    return f"contacts:{user}"
+
+
+def profile_of(store: Store, user: str, now: float) -> AccountProfile | None:
+    p = store.get(profile_key(user), now)
+    return p if isinstance(p, AccountProfile) else None
+
+
+def contacts_of(store: Store, user: str, now: float) -> set[str] | None:
+    """Who ``user`` has added as a contact; None when no contact event was ever seen."""
+    c = store.get(contacts_key(user), now)
+    return c if isinstance(c, set) else None
+
+
+def _scripts(text: str) -> set[str]:
+    out: set[str] = set()
+    for ch in text[:400]:
+        if ch.isalpha() and not ch.isascii():
+            out.add(unicodedata.name(ch, "OTHER ?").split(" ", 1)[0])
+        elif ch.isalpha():
+            out.add("LATIN")
+        if len(out) >= 3:
+            break
+    return out
+
+
+class ProfileDetector(DetectorBase):
+    name = "profile"
+    signals = (
+        SignalSpec("PROFILE_DEVIATION", 4.0, "The message breaks its sender's own habits "
+                   "(hour, recipients, links and domains, length, script, a new device); "
+                   "0.25 per deviating feature, up to 1. Only for accounts with history."),
+    )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> ProfileDetector:
+        return cls()
+
+    def check(self, ctx: MessageContext) -> Iterable[Hit]:
+        msg = ctx.message
+        prof = profile_of(ctx.store, msg.sender, ctx.now)
+        if prof is None or prof.messages < MIN_HISTORY:
+            raise Abstain("not enough history")
+        odd: list[str] = []
+        if prof.hour_share(ctx.now) < 0.01:
+            odd.append(f"unusual hour ({int(ctx.now // 3600) % 24}h UTC)")
+        dormant = [r for r in msg.recipients[:200]
+                   if ctx.now - prof.recipients.get(r, -1e18) > DORMANT]
+        if dormant and len(dormant) * 2 >= len(msg.recipients[:200]):
+            odd.append("recipients it rarely writes to")
+        domains = message_domains(ctx)
+        if domains and prof.link_rate < 0.1:
+            odd.append("a link, which it seldom sends")
+        elif domains and not any(d in prof.domains for d in domains):
+            odd.append(f"a new domain ({domains[0]})")
+        if ctx.text is not None:
+            if prof.length_z(len(ctx.text.clean)) > 3.0:
+                odd.append("much longer than usual")
+            new_scripts = _scripts(ctx.text.clean) - prof.scripts
+            if new_scripts and prof.scripts:
+                odd.append(f"a new script ({', '.join(sorted(new_scripts)).lower()})")
+        if prof.new_login_ts is not None and ctx.now - prof.new_login_ts < NEW_LOGIN_WINDOW:
+            odd.append(f"soon after a login from a new {prof.new_login_detail}")
+        if len(odd) < 2:
+            return ()
+        return (Hit("PROFILE_DEVIATION", min(1.0, 0.25 * len(odd)),
+                    f"{msg.sender}: " + "; ".join(odd)),)
+
+    # -- learning --------------------------------------------------------------
+
+    def observe(self, event: Event, now: float) -> None:
+        store = self.store
+        if store is None:
+            return
+        if isinstance(event, MessageEvent):
+            self._learn_message(store, event, now)
+        elif isinstance(event, LoginEvent) and event.ok:
+            prof = self._profile(store, event.user, now)
+            prof.learn_login(now, event.ip, event.device)
+            store.set(profile_key(event.user), prof, now, PROFILE_TTL)
+        elif isinstance(event, AccountEvent):
+            prof = self._profile(store, event.user, now)
+            prof.created_ts = event.created_ts if event.created_ts is not None else now
+            store.set(profile_key(event.user), prof, now, PROFILE_TTL)
+        elif isinstance(event, ContactEvent):
+            contacts = contacts_of(store, event.user, now) or set()
+            if event.op == "add" and len(contacts) < MAX_CONTACTS:
+                contacts.add(event.contact)
+            elif event.op == "remove":
+                contacts.discard(event.contact)
+            store.set(contacts_key(event.user), contacts, now, PROFILE_TTL)
+
+    def _profile(self, store: Store, user: str, now: float) -> AccountProfile:
+        return profile_of(store, user, now) or AccountProfile()
+
+    def _learn_message(self, store: Store, msg: MessageEvent, now: float) -> None:
+        prof = self._profile(store, msg.sender, now)
+        text = msg.text or ""
+        domains: list[str] = []
+        if "." in text:
+            from spimguard.links.extract import extract_links  # noqa: PLC0415
+
+            domains = list(dict.fromkeys(
+                link.parts.registrable for link in extract_links(text.lower(), limit=5).links))
+        prof.learn_message(now, msg.recipients, len(text), domains, _scripts(text))
+        store.set(profile_key(msg.sender), prof, now, PROFILE_TTL)
+

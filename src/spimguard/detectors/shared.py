@@ -1,0 +1,34 @@
+"""Per-message work that several detectors need, done once and memoised on the context."""
+
+from __future__ import annotations
+
+from spimguard.core.context import MessageContext
+from spimguard.links.extract import Extraction, extract_links
+
+__all__ = ["LINK_LIMIT", "message_domains", "message_links"]
+
+#: Links extracted per message (the links detector analyses at most its own max).
+LINK_LIMIT = 50
+
+
+def message_links(ctx: MessageContext) -> Extraction | None:
+    """The message's links (``None`` when it has no readable text)."""
+    if ctx.text is None:
+        return None
+    ex = ctx.memo.get("links")
+    if ex is None:
+        text = ctx.text.links
+        if ctx.message.html is None and "." not in text and ":" not in text:
+            ex = Extraction((), False, (), ())
+        else:
+            ex = extract_links(text, ctx.message.html, limit=LINK_LIMIT)
+        ctx.memo["links"] = ex
+    return ex
+
+
+def message_domains(ctx: MessageContext) -> list[str]:
+    """Distinct registrable domains linked by the message, in order."""
+    ex = message_links(ctx)
+    if ex is None:
+        return []
+    return list(dict.fromkeys(link.parts.registrable for link in ex.links))

@@ -1,0 +1,110 @@
+"""Behaviour detectors in the real engine: profile, fan-out, new-device bursts, strangers."""
+
+from spimguard import (
+    AccountEvent,
+    Action,
+    ContactEvent,
+    Engine,
+    LoginEvent,
+    MessageEvent,
+    Policy,
+    build_engine,
+)
+from spimguard.detectors.fanout import FanoutDetector
+from spimguard.detectors.profile import ProfileDetector, profile_of
+from spimguard.detectors.stranger import StrangerDetector
+
+DAY = 86400.0
+T0 = 1_700_000_000.0
+FRIENDS = [f"friend{i}" for i in range(10)]
+HAM = ["see you at lunch?", "haha yes", "running late sorry", "did you get my email",
+       "ok thanks!", "what time is the match", "call me later pls", "happy birthday!!"]
+
+
+def established(eng: Engine, user: str = "alice") -> float:
+    """Three weeks of ordinary life: contacts, usual logins, chat with friends at day time."""
+    eng.observe(AccountEvent(T0, user, T0 - 400 * DAY))
+    for f in FRIENDS:
+        eng.observe(ContactEvent(T0, user, f, "add"))
+        eng.observe(ContactEvent(T0, f, user, "add"))
+    n = 0
+    for day in range(21):
+        t = T0 + day * DAY + 9 * 3600
+        eng.observe(LoginEvent(t, user, ip="198.51.100.7", device="alice-phone"))
+        for k in range(3):
+            n += 1
+            eng.check(MessageEvent(t + k * 600, f"h{n}", user, (FRIENDS[(day + k) % 4],),
+                                   HAM[n % len(HAM)]))
+    return T0 + 21 * DAY + 10 * 3600
+
+
+def behaviour_engine() -> Engine:
+    return Engine([ProfileDetector(), FanoutDetector(), StrangerDetector()], Policy())
+
+
+def test_profile_is_learned_and_bounded() -> None:
+    eng = behaviour_engine()
+    established(eng)
+    prof = profile_of(eng.store, "alice", T0 + 21 * DAY)
+    assert prof is not None and prof.messages == 63
+    assert set(prof.recipients) <= set(FRIENDS) and len(prof.recipients) <= 32
+    assert "198.51.100.7" in prof.ips and prof.new_login_ts is None
+
+
+def test_compromised_account_is_caught_within_three_messages() -> None:
+    eng = build_engine()
+    t = established(eng)
+    eng.observe(LoginEvent(t, "alice", ip="203.0.113.99", device="python-requests"))
+    verdicts = []
+    for i, f in enumerate(FRIENDS[4:10]):
+        verdicts.append(eng.check(MessageEvent(
+            t + 60 + i * 20, f"w{i}", "alice", (f,),
+            f"lol is this you?? https://photos-share{i % 2}.example-album.xyz/view")))
+    stopped = [v.action.stops for v in verdicts]
+    assert stopped[2], [v.to_dict() for v in verdicts[:3]]
+    names = {s.name for v in verdicts[:3] for s in v.signals}
+    assert {"NEW_DEVICE_BURST", "FANOUT_BURST"} <= names
+    assert any(v.account_action is not None for v in verdicts[:4]), [
+        (v.score, v.account_action) for v in verdicts]
+
+
+def test_owner_chatting_normally_is_not_flagged() -> None:
+    eng = build_engine()
+    t = established(eng)
+    v = eng.check(MessageEvent(t, "n1", "alice", (FRIENDS[0],), "see you at lunch?"))
+    assert v.action is Action.ALLOW and v.account_action is None
+
+
+def test_stranger_bot_on_a_young_account() -> None:
+    eng = behaviour_engine()
+    eng.observe(AccountEvent(T0, "bot7", T0 - 600))
+    v = eng.check(MessageEvent(T0 + 1, "b1", "bot7", ("u1", "u2"),
+                               "hot singles near you https://meet-now.example.top/x"))
+    names = {s.name: s.detail for s in v.signals}
+    assert "STRANGER_LINK" in names and "YOUNG_ACCOUNT" in names
+    assert "min ago" in names["YOUNG_ACCOUNT"]
+
+
+def test_contacts_are_not_strangers() -> None:
+    eng = behaviour_engine()
+    eng.observe(ContactEvent(T0, "u1", "carol", "add"))
+    v = eng.check(MessageEvent(T0 + 1, "c1", "carol", ("u1",), "look https://example.org/x"))
+    assert "STRANGER_LINK" not in {s.name for s in v.signals}
+
+
+def test_huge_recipient_list_and_odd_order_are_bounded() -> None:
+    eng = build_engine()
+    many = tuple(f"r{i}" for i in range(100_000))
+    v = eng.check(MessageEvent(T0, "big", "spammer", many, "buy now https://deal.example.xyz/"))
+    assert "FANOUT_BURST" in {s.name for s in v.signals}
+    # events out of time order, unknown users, a clock jump backwards: no crash
+    eng.observe(LoginEvent(T0 - 10 * DAY, "nobody", ip="1.2.3.4"))
+    v2 = eng.check(MessageEvent(T0 - 5 * DAY, "old", "ghost", ("x",), "hi"))
+    assert v2.action is Action.ALLOW
+
+
+def test_encrypted_messages_still_feed_behaviour() -> None:
+    eng = behaviour_engine()
+    eng.observe(AccountEvent(T0, "new1", T0 - 60))
+    v = eng.check(MessageEvent(T0, "e1", "new1", ("x",), None, encrypted=True))
+    assert "YOUNG_ACCOUNT" in {s.name for s in v.signals}
