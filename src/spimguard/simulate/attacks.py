@@ -165,7 +165,8 @@ class _WormRun:
         w, cfg, rng = self.world, self.cfg, self.rng
         if i >= len(targets) or not w.attacker_can_send(user):
             return
-        text = vary_lightly(spin(template, rng, link=self.domains.url()), rng)
+        # vary the words only: the link is filled in afterwards, intact
+        text = vary_lightly(spin(template, rng), rng).replace("{link}", self.domains.url())
         delivery = w.send(user, [targets[i]], text, "spam", cfg.kind)
         p = cfg.click_prob * w.click_factor(delivery)
         for r in delivery.recipients:

@@ -103,13 +103,13 @@ def busiest_window(edges: Sequence[Edge], days: float) -> tuple[float, float]:
 
 
 def synthetic_graph(n_users: int = 300, days: float = 7, seed: int = 0) -> TemporalEdges:
-    """A plausible IM backbone: about ``10 * n_users`` messages a day.
+    """A plausible IM backbone: about ``9 * n_users`` messages a day.
 
     Built in two steps. First a friendship graph: users fall in communities of
     8 to 40; each wants a heavy-tailed number of friends (log-normal, median
     about 7), found mostly in their own community, often among friends of
     friends (closing triangles), sometimes anywhere, preferring active users.
-    Then conversations: each day, about ``1.8 * n_users`` conversations start at
+    Then conversations: each day, about ``2.4 * n_users`` conversations start at
     times drawn from a diurnal curve (fewer at weekends); the initiator is
     drawn by a heavy-tailed activity weight, the partner by tie strength; a
     conversation is a burst of 1 to ~40 messages, 80% of them answered, with
@@ -156,7 +156,7 @@ def synthetic_graph(n_users: int = 300, days: float = 7, seed: int = 0) -> Tempo
     end = SYNTHETIC_EPOCH + days * 86_400.0
     for day in range(n_days):
         weekend = (day % 7) >= 5
-        n_conv = round(1.8 * n_users * (0.8 if weekend else 1.0) * rng.uniform(0.85, 1.15))
+        n_conv = round(2.4 * n_users * (0.8 if weekend else 1.0) * rng.uniform(0.85, 1.15))
         for _ in range(n_conv):
             a = bisect.bisect_left(act_cum, rng.random() * act_cum[-1])
             if not friends[a]:
