@@ -346,6 +346,48 @@ def eval_urls(
 
 
 @app.command()
+def simulate(
+    graph: Annotated[Path | None, typer.Option(
+        help="Temporal messaging graph, SNAP format 'src dst ts' (e.g. CollegeMsg.txt); "
+             "without it a synthetic graph is built.")] = None,
+    attack: Annotated[list[str] | None, typer.Option(
+        help="worm, slow_worm, stranger_bots, botnet or all (repeatable); settings after a "
+             "colon, e.g. 'worm:seeds=5,click_prob=0.2'.")] = None,
+    defend: Annotated[bool, typer.Option(
+        "--defend/--no-defend", help="Run the engine closed loop (stopped messages are not "
+        "delivered) or let everything through.")] = True,
+    compare: Annotated[bool, typer.Option(help="Run both, and report the worm's reach ratio.")
+                       ] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the event stream (JSON Lines, with "
+                                             "ground truth) here.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same run).")] = 0,
+    days: Annotated[float, typer.Option(help="Days simulated (the graph's busiest window).")
+                    ] = 7.0,
+    users: Annotated[int, typer.Option(help="Users of the synthetic graph.")] = 300,
+    model: Annotated[str, typer.Option(help="heldout: a content model trained without the "
+                                       "simulation's texts (honest figures); shipped.")
+                     ] = "heldout",
+    policy: PolicyOpt = None,
+) -> None:
+    """Simulate a chat platform under attack, with or without spimguard, and print the metrics."""
+    from spimguard.simulate.cli import simulate_cli
+
+    if model not in ("heldout", "shipped"):
+        _fail(f"--model must be heldout or shipped, got {model!r}")
+    if graph is not None and not graph.exists():
+        _fail(f"cannot read {graph}: no such file")
+    with err.status("simulating"):
+        try:
+            result = simulate_cli(graph, attack or ["all"], defend=defend, out=out, seed=seed,
+                                  days=days, compare=compare, policy=policy,
+                                  model=model,  # type: ignore[arg-type]
+                                  n_users=users)
+        except (ValueError, OSError, PolicyError, ModelError) as exc:
+            _fail(str(exc))
+    typer.echo(_json(result))
+
+
+@app.command()
 def info() -> None:
     """Show the shipped model's provenance."""
     model = load_shipped_model()

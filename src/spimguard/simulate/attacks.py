@@ -61,6 +61,9 @@ class Worm:
     click_delay_minutes: tuple[float, float] = (2.0, 240.0)
     #: From the account falling to the attacker logging in (log-uniform, minutes).
     takeover_minutes: tuple[float, float] = (1.0, 30.0)
+    #: From the attacker's login to the first lure (log-uniform, minutes); a
+    #: patient attacker waits hours, so "new device, then a burst" never shows.
+    dwell_minutes: tuple[float, float] = (0.1, 1.0)
     #: Between two lures from one account (uniform, seconds).
     gap_seconds: tuple[float, float] = (4.0, 30.0)
     #: Lures per account at most (its contacts, shuffled).
@@ -83,6 +86,9 @@ class Worm:
         rng.shuffle(people)
         return people[: self.max_recipients]
 
+    def first_send(self, world: World, rng: random.Random) -> float:
+        return world.now + 60.0 * _log_uniform(rng, *self.dwell_minutes)
+
     def next_send(self, world: World, rng: random.Random) -> float:
         return world.now + rng.uniform(*self.gap_seconds)
 
@@ -94,6 +100,7 @@ class SlowWorm(Worm):
     click_prob: float = 0.3
     click_delay_minutes: tuple[float, float] = (5.0, 600.0)
     takeover_minutes: tuple[float, float] = (10.0, 180.0)
+    dwell_minutes: tuple[float, float] = (1.0, 30.0)
     #: Lures an hour from one account (exponential gaps), only in ``active_hours``.
     per_hour: float = 2.0
     #: Only the account's most frequent contacts are targeted ...
@@ -111,8 +118,14 @@ class SlowWorm(Worm):
     def targets(self, world: World, user: str, rng: random.Random) -> list[str]:
         return world.frequent_contacts(user, self.top_contacts, self.min_talks)
 
+    def first_send(self, world: World, rng: random.Random) -> float:
+        return self._daytime(super().first_send(world, rng), rng)
+
     def next_send(self, world: World, rng: random.Random) -> float:
-        t = world.now + rng.expovariate(self.per_hour / 3600.0)
+        return self._daytime(world.now + rng.expovariate(self.per_hour / 3600.0), rng)
+
+    def _daytime(self, t: float, rng: random.Random) -> float:
+        """``t``, or the start of the next active period if ``t`` falls at night."""
         lo, hi = self.active_hours
         day = math.floor(t / 86_400.0) * 86_400.0
         hour = (t - day) / 3600.0
@@ -136,12 +149,17 @@ class _WormRun:
         w = self.world
         w.at(w.start + self.cfg.start_hours * 3600.0, self._seed)
 
-    def _seed(self) -> None:
+    def _seed(self, wanted: int | None = None) -> None:
+        """Take the seeds; while too few accounts have contacts, try again hourly."""
         w, cfg = self.world, self.cfg
-        pool = [u for u in w.real_users
+        wanted = cfg.seeds if wanted is None else wanted
+        pool = [u for u in w.existing_users()
                 if len(w.contacts.get(u, ())) >= cfg.min_contacts and u not in w.ever_compromised]
-        for u in self.rng.sample(pool, min(cfg.seeds, len(pool))):
+        chosen = self.rng.sample(pool, min(wanted, len(pool)))
+        for u in chosen:
             w.at(w.now + self.rng.uniform(0, 600), self._fall, u, True)
+        if len(chosen) < wanted:
+            w.at(w.now + 3600.0, self._seed, wanted - len(chosen))
 
     def _fall(self, user: str, seed: bool = False) -> None:
         w, cfg = self.world, self.cfg
@@ -159,7 +177,7 @@ class _WormRun:
         targets = self.cfg.targets(w, user, self.rng)
         lang, template = pick_template(self.cfg.templates, w.language(user), self.rng,
                                        self.cfg.other_languages)
-        w.at(w.now + self.rng.uniform(5, 60), self._send, user, targets, 0, template)
+        w.at(self.cfg.first_send(w, self.rng), self._send, user, targets, 0, template)
 
     def _send(self, user: str, targets: list[str], i: int, template: str) -> None:
         w, cfg, rng = self.world, self.cfg, self.rng
@@ -201,11 +219,10 @@ class StrangerBots:
             world.at(created, self._create, world, rng, pool, first)
 
     def _create(self, world: World, rng: random.Random, pool: DomainPool, first: float) -> None:
-        bot = world.new_account_id()
-        world.attacker_owned.add(bot)
-        world.emit_account(bot, world.now)
+        bot = world.attacker_account(world.now)
         world.attacker_login(bot, rng)
-        targets = rng.sample(world.real_users, min(self.messages, len(world.real_users)))
+        people = world.existing_users()
+        targets = rng.sample(people, min(self.messages, len(people)))
         lang = "ru" if rng.random() < 0.2 else "en"
         world.at(first, self._send, world, rng, pool, bot, targets, 0, lang)
 
@@ -252,9 +269,7 @@ class Botnet:
 
     def _create(self, world: World, rng: random.Random, pool: DomainPool,
                 campaign: dict[str, str], created: float, t0: float) -> None:
-        bot = world.new_account_id()
-        world.attacker_owned.add(bot)
-        world.emit_account(bot, created)
+        bot = world.attacker_account(created)
         times = sorted(t0 + rng.uniform(0, self.duration_hours * 3600.0)
                        for _ in range(self.messages))
         if times:
@@ -267,7 +282,10 @@ class Botnet:
               template: str) -> None:
         if not world.attacker_can_send(bot):
             return
-        target = world.real_users[rng.randrange(len(world.real_users))]
+        people = world.existing_users()
+        if not people:
+            return
+        target = people[rng.randrange(len(people))]
         text = spin(template, rng, link=pool.url())
         if rng.random() < self.mutate_share:
             if rng.random() < 0.7:

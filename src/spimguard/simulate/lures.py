@@ -50,10 +50,11 @@ def spin(template: str, rng: random.Random, **slots: str) -> str:
     An unknown ``{name}`` without alternatives is left as it is.
     """
     def pick(m: re.Match[str]) -> str:
-        body = m.group(1)
+        body: str = m.group(1)
         if "|" in body:
             return rng.choice(body.split("|"))
-        return slots.get(body, m.group(0))
+        whole: str = m.group(0)
+        return slots.get(body, whole)
 
     return _SLOT.sub(pick, template)
 
@@ -133,7 +134,8 @@ class DomainPool:
         r = self.rng
         if kind == "brand":
             brand, word = r.choice(_BRANDS), r.choice(_WORDS)
-            name = r.choice((f"{brand}-{word}", f"{word}-{brand}", f"{brand}{word}{r.randint(1, 99)}",
+            name = r.choice((f"{brand}-{word}", f"{word}-{brand}",
+                             f"{brand}{word}{r.randint(1, 99)}",
                              f"{brand}-{word}-{r.choice(_WORDS)}"))
             return f"{name}.{r.choice(_CHEAP_TLDS + _PLAIN_TLDS)}"
         if kind == "random":

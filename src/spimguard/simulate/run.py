@@ -102,9 +102,10 @@ def _prepare(cfg: SimConfig) -> tuple[Sequence[Edge], float, float, float | None
     """(edges, start, end, young_after) for the configured graph."""
     if cfg.graph is None:
         days = cfg.days if cfg.days is not None else 7.0
-        edges = synthetic_graph(cfg.n_users, cfg.history_days + days, cfg.seed)
+        synth = synthetic_graph(cfg.n_users, cfg.history_days + days, cfg.seed)
         start = SYNTHETIC_EPOCH + cfg.history_days * 86_400.0
-        return edges, start, start + days * 86_400.0, None
+        return synth, start, start + days * 86_400.0, None
+    edges: Sequence[Edge]
     if isinstance(cfg.graph, str | Path):
         edges = load_snap(cfg.graph, cfg.max_events)
     else:

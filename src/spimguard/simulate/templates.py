@@ -70,12 +70,14 @@ SLOW_WORM: dict[str, tuple[str, ...]] = {
 #: Stranger bots: young accounts writing to people who never added them.
 STRANGER: dict[str, tuple[str, ...]] = {
     "en": (
-        "{hi|hey|hello} {handsome|dear|there} 😘 saw your profile, {chat|talk} with me {here|on my page} {link}",
+        "{hi|hey|hello} {handsome|dear|there} 😘 saw your profile, {chat|talk} with me "
+        "{here|on my page} {link}",
         "{Hi|Hello}, I {made|earned} {$2,300|$4,100|$870} this week {trading|with crypto signals}, "
         "my mentor {shows|teaches} everyone for free {link}",
         "{Remote job|Part-time work}: {$300|$450|$600} per day, {only|just} a phone needed. "
         "{Details|Apply}: {link}",
-        "hey {stranger|friend}, {lonely|bored} tonight? {my photos|my private pics} {here|inside} {link}",
+        "hey {stranger|friend}, {lonely|bored} tonight? {my photos|my private pics} "
+        "{here|inside} {link}",
         "{Congrats|Congratulations}, your number was picked for {an airdrop|a free NFT|a bonus}, "
         "connect your wallet {link}",
     ),

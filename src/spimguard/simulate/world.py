@@ -8,6 +8,11 @@ emitted, to an optional ``judge`` (the engine): whether a message is delivered
 is known before anything that depends on it is scheduled, which is what makes
 the loop closed. A message the enforced verdict holds or blocks reaches no one.
 
+Contact lists grow from who talks to whom: the sender adds the recipient
+before a first message, and the recipient adds the sender back once the
+message was delivered (a stopped message introduces nobody). Pairs that talked
+before the window start with both lists filled.
+
 Identity is kept honest: message ids are hashes, attacker accounts get ids in
 the graph's own style, and nothing but the ``label`` field and ``truth``
 events tells ham from spam.
@@ -72,7 +77,9 @@ class Delivery(NamedTuple):
 class Attack(Protocol):
     """An attack's settings; ``install`` schedules its first tasks in the world."""
 
-    kind: str
+    @property
+    def kind(self) -> str:
+        """The attack's name, as in ``ATTACKS`` and in the per-kind figures."""
 
     def install(self, world: World, rng: random.Random) -> None: ...
 
@@ -129,7 +136,7 @@ class World:
             first_seen.setdefault(a, t)
             first_seen.setdefault(b, t)
             if t < start:
-                self._talk(a, b)
+                self._history(a, b)
         self.users = sorted(first_seen, key=_user_order)
         self._created = {u: self._creation(u, t, young_after) for u, t in first_seen.items()}
         self._id_style_numeric = bool(self.users) and all(u.isdigit() for u in self.users)
@@ -163,7 +170,12 @@ class World:
 
     @property
     def real_users(self) -> list[str]:
+        """Every user of the graph (history and window), in id order."""
         return self.users
+
+    def existing_users(self) -> list[str]:
+        """The graph's users whose accounts exist by now (attackers cannot reach the others)."""
+        return [u for u in self.users if self._created[u] <= self.now]
 
     def language(self, user: str) -> str:
         lang = self._lang.get(user)
@@ -184,9 +196,12 @@ class World:
 
     def new_account_id(self) -> str:
         """A fresh id in the style of the graph's own ids (so names tell nothing)."""
-        self._next_id += 1
-        n = self._next_id
-        return str(n) if self._id_style_numeric else f"u{n:04d}"
+        while True:
+            self._next_id += 1
+            n = self._next_id
+            user = str(n) if self._id_style_numeric else f"u{n:04d}"
+            if user not in self._created and user not in self.attacker_owned:
+                return user
 
     def _creation(self, user: str, first: float, young_after: float | None) -> float:
         r = random.Random(f"{self.seed}:created:{user}")
@@ -215,6 +230,19 @@ class World:
         self._emit({"type": "account", "ts": _t(self.now), "user": user,
                     "created_ts": _t(created_ts)})
 
+    def attacker_account(self, created_ts: float) -> str:
+        """A new account the attacker registered at ``created_ts``; returns its id.
+
+        It is in the attacker's hands from birth, so a ``truth`` event says so
+        at once (spec section 2), and an account action on it is never counted
+        as a false positive. It does not count in the reach of a worm.
+        """
+        user = self.new_account_id()
+        self.attacker_owned.add(user)
+        self.emit_account(user, created_ts)
+        self._emit({"type": "truth", "ts": _t(self.now), "user": user, "compromised": True})
+        return user
+
     def owner_login(self, user: str) -> None:
         ips, devices = self._identity_of(user)
         r = self._rng
@@ -228,13 +256,12 @@ class World:
                     "ip": _ip(rng, _ATTACKER_NETS),
                     "device": f"{rng.choice(_ATTACKER_DEVICES)}-{_token(rng, 6)}"})
 
-    def add_contacts(self, a: str, b: str) -> None:
-        """Both buddy lists gain the other (IM lists are directed; people add back)."""
-        for u, v in ((a, b), (b, a)):
-            if v not in self.contacts.setdefault(u, set()):
-                self.contacts[u].add(v)
-                self._emit({"type": "contact", "ts": _t(self.now), "user": u, "contact": v,
-                            "op": "add"})
+    def add_contact(self, user: str, contact: str) -> None:
+        """``user``'s buddy list gains ``contact`` (lists are directed), once."""
+        if contact not in self.contacts.setdefault(user, set()):
+            self.contacts[user].add(contact)
+            self._emit({"type": "contact", "ts": _t(self.now), "user": user,
+                        "contact": contact, "op": "add"})
 
     def send(self, sender: str, recipients: Sequence[str], text: str, label: str,
              kind: str) -> Delivery:
@@ -340,20 +367,25 @@ class World:
         a, b, _ = self._edges[i]
         if self.now - self._last_login.get(a, -1e18) > self.opt.relogin_hours * 3600.0:
             self.owner_login(a)
-        if b not in self.contacts.get(a, ()):
-            self.add_contacts(a, b)
-        self._talk(a, b)
+        # You add someone to write to them; they add you back once they got it.
+        self.add_contact(a, b)
         r = self._rng
         text = self.ham.draw(self.language(a), r)
         if r.random() < self.opt.ham_link_share:
             text = f"{text} {r.choice(_BENIGN_LINKS).replace('{id}', _token(r, 8))}"
-        self.send(a, [b], text, "ham", "ham")
+        if self.send(a, [b], text, "ham", "ham").recipients:
+            self.add_contact(b, a)
+            self._talk(a, b)
         if i + 1 < len(self._edges):
             self.at(self._edges[i + 1][2], self._ham, i + 1)
 
     def _talk(self, a: str, b: str) -> None:
         key = _pair(a, b)
         self.talks[key] = self.talks.get(key, 0) + 1
+
+    def _history(self, a: str, b: str) -> None:
+        """Before the window: the pair talked, so both lists hold the other."""
+        self._talk(a, b)
         self.contacts.setdefault(a, set()).add(b)
         self.contacts.setdefault(b, set()).add(a)
 

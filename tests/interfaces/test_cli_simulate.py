@@ -1,0 +1,29 @@
+"""``spimguard simulate`` end to end on a small synthetic graph."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from spimguard.core.events import parse_event
+from spimguard.interfaces.cli import app
+
+
+def test_simulate_compare_writes_stream_and_metrics(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    r = CliRunner().invoke(app, ["simulate", "--days", "2", "--users", "80", "--compare",
+                                 "--model", "shipped", "--attack", "worm", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    cmp = result["comparison"]
+    assert cmp["reach_defended"] <= cmp["reach_undefended"]
+    lines = out.read_text().splitlines()
+    assert lines and all(parse_event(json.loads(x)) for x in lines)
+    assert any(json.loads(x).get("label") == "spam" for x in lines)
+
+
+def test_simulate_bad_options(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["simulate", "--graph", str(tmp_path / "none.txt")])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(app, ["simulate", "--model", "huge"])
+    assert r.exit_code == 2
