@@ -24,6 +24,8 @@ from spimguard.detectors.shared import message_domains
 __all__ = ["StrangerDetector"]
 
 YOUNG = 7 * 86400.0
+#: Messages after which a sender counts as established (STRANGER_LINK halves).
+ESTABLISHED = 30
 #: Recipients inspected per message (a 100,000-recipient message is judged on these).
 MAX_CHECKED = 50
 
@@ -32,7 +34,8 @@ class StrangerDetector(DetectorBase):
     name = "stranger"
     signals = (
         SignalSpec("STRANGER_LINK", 4.0, "A link sent to people none of whom has the sender "
-                   "as a contact (or has ever written to the sender)."),
+                   "as a contact (or has ever written to the sender); half strength from an "
+                   "established sender (30+ messages)."),
         SignalSpec("YOUNG_ACCOUNT", 2.0, "The sending account is new: strength 1 in its first "
                    "hour, fading to 0 at 7 days (needs an account event with created_ts)."),
     )
@@ -68,8 +71,12 @@ class StrangerDetector(DetectorBase):
                 continue  # they have written to the sender: not a stranger
             strangers += 1
         if checked and strangers == len(checked):
-            hits.append(Hit("STRANGER_LINK", 1.0,
-                            f"link to {strangers} people who never added {msg.sender}"))
+            # An established account meeting someone new with a link is ordinary
+            # life; a fresh or silent account doing it is what bots do.
+            established = prof is not None and prof.messages >= ESTABLISHED
+            hits.append(Hit("STRANGER_LINK", 0.5 if established else 1.0,
+                            f"link to {strangers} people who never added {msg.sender}"
+                            + (" (an established sender)" if established else "")))
         return hits
 
 
