@@ -75,7 +75,7 @@ def test_account_forced_signal_acts_on_the_account(tmp_path: Path) -> None:
     pol = Policy.load(f)
     d = pol.decide([Hit("B", 1.0, "decoy")], SPECS)
     assert d.account_action is AccountAction.LOCK and d.action is Action.ALLOW
-    assert pol.as_dict()["account"]["forced"] == {"B": "lock"}
+    assert pol.as_dict()["account"]["forced"]["B"] == "lock"
 
 
 def test_account_forced_rejects_bad_values(tmp_path: Path) -> None:

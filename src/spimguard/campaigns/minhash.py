@@ -55,15 +55,17 @@ class MinHasher:
         perms = MinHash(num_perm=num_perm, seed=seed, scheme=self.SCHEME).permutations
         self.num_perm = num_perm
         self.seed = seed
-        self._a: Signature = perms[0].astype(np.uint32).reshape(-1, 1)
-        self._b: Signature = perms[1].astype(np.uint32).reshape(-1, 1)
+        # Row vectors: the shingles go down the rows, so ``min`` reduces along
+        # axis 0, which numpy does row against row (about twice as fast).
+        self._a: Signature = perms[0].astype(np.uint32).reshape(1, -1)
+        self._b: Signature = perms[1].astype(np.uint32).reshape(1, -1)
 
     def signature(self, hashes: Signature) -> Signature:
         """The signature of a non-empty set of shingle hashes (duplicates are harmless)."""
         if hashes.size == 0:
             raise ValueError("cannot sign an empty set")
-        mixed = _fmix32(hashes)
-        out: Signature = (self._a * mixed + self._b).min(axis=1)
+        mixed = _fmix32(hashes).reshape(-1, 1)
+        out: Signature = (mixed * self._a + self._b).min(axis=0)
         return out
 
     def lean(self, sig: Signature) -> LeanMinHash:

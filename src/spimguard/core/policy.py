@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,13 @@ class Policy:
         )
 
     def check_signals(self, known: Iterable[str]) -> None:
-        """Fail on policy keys naming signals no detector emits (typos)."""
-        names = set(known)
+        """Fail on policy keys naming signals no detector emits (typos).
+
+        Names from the shipped defaults are exempt: an engine built with only
+        some detectors (``build_engine(only=...)``) must not trip over rules
+        for detectors it left out.
+        """
+        names = set(known) | _shipped_signal_names()
         for section, keys in (("weights", self.weights), ("forced", self.forced),
                               ("account.forced", self.account_forced)):
             for k in keys:
@@ -198,6 +204,14 @@ class Policy:
             "detectors": {"disabled": sorted(self.disabled),
                           **{k: dict(v) for k, v in self.detector_settings.items()}},
         }
+
+
+@lru_cache(maxsize=1)
+def _shipped_signal_names() -> frozenset[str]:
+    d = _defaults()
+    names = set(d.get("weights", {})) | set(d.get("forced", {}))
+    names |= set(d.get("account", {}).get("forced", {}))
+    return frozenset(names)
 
 
 def _replace_source(p: Policy, source: str) -> Policy:

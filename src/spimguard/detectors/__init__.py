@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from spimguard.detectors.base import Detector, DetectorBase
+from spimguard.detectors.campaigns import CampaignsDetector
 from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.decoys import DecoysDetector
 from spimguard.detectors.fanout import FanoutDetector
 from spimguard.detectors.links import LinksDetector
 from spimguard.detectors.obfuscation import ObfuscationDetector
@@ -26,4 +28,6 @@ REGISTRY: dict[str, DetectorFactory] = {
     "profile": ProfileDetector.from_settings,
     "fanout": FanoutDetector.from_settings,
     "stranger": StrangerDetector.from_settings,
+    "campaigns": CampaignsDetector.from_settings,
+    "decoys": DecoysDetector.from_settings,
 }
