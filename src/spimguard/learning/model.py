@@ -14,10 +14,8 @@ loaded with ``allow_pickle=False``: a model file can never execute code.
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from spimguard.learning.features import char_grams, shape_tokens, tokens
+from spimguard.learning.npz import write_npz
 
 __all__ = ["ContentModel", "ModelError", "Score"]
 
@@ -162,15 +161,7 @@ class ContentModel:
         meta = {**self.meta, "format_version": FORMAT_VERSION,
                 "min_known_words": self.min_known_words}
         arrays["meta"] = np.array(json.dumps(meta, sort_keys=True), dtype=np.str_)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for key in sorted(arrays):
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, arrays[key], allow_pickle=False)
-                zf.writestr(info, buf.getvalue())
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> ContentModel:

@@ -42,11 +42,9 @@ Storage is the project's usual ``.npz`` with fixed zip timestamps, read with
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import re
-import zipfile
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -59,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from spimguard.learning.npz import write_npz
 from spimguard.links.domains import split_host
 
 __all__ = [
@@ -315,15 +314,7 @@ class UrlModel:
         arrays["brands"] = np.array(sorted(self.brands), dtype=np.str_)
         meta = {**self.meta, "format_version": FORMAT_VERSION}
         arrays["meta"] = np.array(json.dumps(meta, sort_keys=True), dtype=np.str_)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for key in sorted(arrays):
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, arrays[key], allow_pickle=False)
-                zf.writestr(info, buf.getvalue())
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> UrlModel:
