@@ -13,6 +13,7 @@ from spimguard.detectors.fanout import FanoutDetector
 from spimguard.detectors.links import LinksDetector
 from spimguard.detectors.obfuscation import ObfuscationDetector
 from spimguard.detectors.profile import ProfileDetector
+from spimguard.detectors.ratelimit import RateLimitDetector
 from spimguard.detectors.stranger import StrangerDetector
 
 __all__ = ["REGISTRY", "Detector", "DetectorBase", "DetectorFactory"]
@@ -28,6 +29,7 @@ REGISTRY: dict[str, DetectorFactory] = {
     "profile": ProfileDetector.from_settings,
     "fanout": FanoutDetector.from_settings,
     "stranger": StrangerDetector.from_settings,
+    "ratelimit": RateLimitDetector.from_settings,
     "campaigns": CampaignsDetector.from_settings,
     "decoys": DecoysDetector.from_settings,
 }

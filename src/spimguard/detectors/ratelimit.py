@@ -1,0 +1,98 @@
+"""Rate limits: token buckets per sender, per sender to new recipients, per link.
+
+Floods are cheap to spot and cheap to stop. Three buckets, each refilled
+continuously (after ``limits``' moving-window idea, simplified to one float
+and a timestamp per key):
+
+* messages per sender (default 30 a minute, burst 30);
+* *new* recipients per sender (people it never wrote to; default 20 an
+  hour, burst 20): contact harvesting and spam runs;
+* messages carrying the same registrable domain, platform-wide (default 300
+  a minute): a link going viral in minutes is a campaign or an outage.
+
+``RATE_LIMIT`` fires when a bucket is empty; its strength grows with how far
+the sender is over (0.5 just over, 1 at twice the burst). Buckets live in the
+store with a TTL, so idle keys vanish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from spimguard.core.context import MessageContext
+from spimguard.core.signals import Hit, SignalSpec
+from spimguard.detectors.base import DetectorBase
+from spimguard.detectors.profile import profile_of
+from spimguard.detectors.shared import message_domains
+from spimguard.state.base import Store
+
+__all__ = ["RateLimitDetector"]
+
+
+def _take(store: Store, key: str, rate: float, burst: float, cost: float,
+          now: float) -> float:
+    """Take ``cost`` tokens; return the deficit (0 when the bucket had enough)."""
+    tokens, last = store.get(key, now) or (burst, now)
+    tokens = min(burst, tokens + max(now - last, 0.0) * rate)
+    tokens -= cost
+    store.set(key, (tokens, now), now, ttl=burst / rate * 2 + 60)
+    return max(-tokens, 0.0)
+
+
+class RateLimitDetector(DetectorBase):
+    name = "ratelimit"
+    signals = (
+        SignalSpec("RATE_LIMIT", 3.0, "A sender (messages, or new recipients) or a link "
+                   "domain exceeded its token bucket: 0.5 just over the burst, 1 at twice it."),
+    )
+
+    def __init__(self, per_minute: float = 30.0, new_per_hour: float = 20.0,
+                 link_per_minute: float = 300.0) -> None:
+        for name, v in (("per_minute", per_minute), ("new_per_hour", new_per_hour),
+                        ("link_per_minute", link_per_minute)):
+            if v <= 0:
+                raise ValueError(f"detectors.ratelimit.{name} must be positive, got {v!r}")
+        self.per_minute = per_minute
+        self.new_per_hour = new_per_hour
+        self.link_per_minute = link_per_minute
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> RateLimitDetector:
+        def num(key: str, default: float) -> float:
+            v = settings.get(key, default)
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise ValueError(f"detectors.ratelimit.{key} must be a number, got {v!r}")
+            return float(v)
+
+        return cls(num("per_minute", 30.0), num("new_per_hour", 20.0),
+                   num("link_per_minute", 300.0))
+
+    def check(self, ctx: MessageContext) -> Iterable[Hit]:
+        msg, store, now = ctx.message, ctx.store, ctx.now
+        found: list[tuple[float, str]] = []
+        burst = self.per_minute
+        over = _take(store, f"rl:msg:{msg.sender}", self.per_minute / 60, burst, 1.0, now)
+        if over:
+            found.append((over / burst, f"{msg.sender} sent over {self.per_minute:g} "
+                          "messages a minute"))
+        prof = profile_of(store, msg.sender, now)
+        known = prof.recipients if prof is not None else {}
+        new = sum(1 for r in msg.recipients[:1000] if r not in known)
+        if new:
+            burst = self.new_per_hour
+            over = _take(store, f"rl:new:{msg.sender}", self.new_per_hour / 3600, burst,
+                         float(new), now)
+            if over:
+                found.append((over / burst, f"{msg.sender} wrote to over "
+                              f"{self.new_per_hour:g} new people an hour"))
+        for d in message_domains(ctx)[:3]:
+            burst = self.link_per_minute
+            over = _take(store, f"rl:link:{d}", self.link_per_minute / 60, burst, 1.0, now)
+            if over:
+                found.append((over / burst, f"links to {d} in over {self.link_per_minute:g} "
+                              "messages a minute, platform-wide"))
+        if not found:
+            return ()
+        ratio, detail = max(found)
+        return (Hit("RATE_LIMIT", min(1.0, 0.5 + ratio / 2), detail),)
