@@ -31,7 +31,12 @@ __all__ = ["FanoutDetector"]
 WINDOW = 15 * 60.0
 #: Recipient entries remembered per sender (bounds memory for a 100k-recipient blast).
 MAX_ENTRIES = 256
-NEW_LOGIN_WINDOW = 2 * 3600.0
+#: Links sent within this long of a new-device login count (an attacker may
+#: wait hours before using a stolen session) ...
+NEW_LOGIN_WINDOW = 24 * 3600.0
+#: ... at full strength in the first two hours, and at LATE_FACTOR after.
+FRESH_LOGIN = 2 * 3600.0
+LATE_FACTOR = 0.6
 _DIGITS = re.compile(r"\d+")
 _URL = re.compile(r"\S*\.\S+")
 
@@ -61,9 +66,9 @@ class FanoutDetector(DetectorBase):
         SignalSpec("FANOUT_BURST", 10.0, "The same link (or the same text) went to many "
                    "people within 15 minutes: 0.4 from 3 recipients, 0.7 from 5, 1 from 8; "
                    "six-tenths of that for text without a link."),
-        SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people soon after a login from "
-                   "a device or IP the account never used (2 hours): 0.5 for the first, "
-                   "+0.25 per further recipient."),
+        SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people after a login from a "
+                   "device or IP the account never used: 0.5 for the first, +0.25 per further "
+                   "recipient, within 2 hours; six-tenths of that up to 24 hours."),
     )
 
     def __init__(self) -> None:
@@ -104,6 +109,8 @@ class FanoutDetector(DetectorBase):
                 and ctx.now - prof.new_login_ts < NEW_LOGIN_WINDOW):
             rcpts = {r for t, k, r in recent if k.startswith("d:")} | set(msg.recipients)
             strength = min(1.0, 0.5 + 0.25 * (len(rcpts) - 1))
+            if ctx.now - prof.new_login_ts > FRESH_LOGIN:
+                strength *= LATE_FACTOR  # an attacker who waits is still an attacker
             minutes = int((ctx.now - prof.new_login_ts) // 60)
             hits.append(Hit("NEW_DEVICE_BURST", strength,
                             f"links to {len(rcpts)} people {minutes} min after a login from a "
