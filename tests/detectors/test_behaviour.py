@@ -108,3 +108,15 @@ def test_encrypted_messages_still_feed_behaviour() -> None:
     eng.observe(AccountEvent(T0, "new1", T0 - 60))
     v = eng.check(MessageEvent(T0, "e1", "new1", ("x",), None, encrypted=True))
     assert "YOUNG_ACCOUNT" in {s.name for s in v.signals}
+
+
+def test_duplicated_message_ids_and_clock_jumps_are_defined() -> None:
+    """Each delivery of a repeated id is judged on its own; time going backwards is tolerated."""
+    eng = build_engine()
+    text = "free prize https://claim-now.example.xyz/login"
+    first = eng.check(MessageEvent(T0, "dup", "z", ("a",), text))
+    again = eng.check(MessageEvent(T0 + 1, "dup", "z", ("b",), text))
+    back = eng.check(MessageEvent(T0 - 3600, "dup", "z", ("c",), text))
+    assert first.id == again.id == back.id == "dup"
+    assert again.score >= first.score  # the second copy adds fan-out evidence, never less
+    assert {t.status for t in back.trace} <= {"ran", "abstained"}
