@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
 
@@ -141,27 +141,33 @@ class Fingerprinter:
         # short texts skip the whole reduction.
         self._cache: dict[tuple[str, str | None], Fingerprint] = {}
 
-    def __call__(self, text: NormalizedText, html: str | None = None) -> Fingerprint:
+    def __call__(self, text: NormalizedText, html: str | None = None,
+                 links: Sequence[Link] | None = None) -> Fingerprint:
+        """Fingerprint a message; ``links`` are its already-extracted links, if the
+        caller has them (the engine extracts once per message for every detector)."""
         key = (text.original, html)
         short = len(text.original) <= _CACHE_CHARS and (html is None or len(html) <= _CACHE_CHARS)
         if short:
             hit = self._cache.get(key)
             if hit is not None:
                 return hit
-        fp = self._make(text, html)
+        fp = self._make(text, html, links)
         if short:
             if len(self._cache) >= _CACHE_SIZE:
                 del self._cache[next(iter(self._cache))]
             self._cache[key] = fp
         return fp
 
-    def _make(self, text: NormalizedText, html: str | None) -> Fingerprint:
+    def _make(self, text: NormalizedText, html: str | None,
+              links: Sequence[Link] | None) -> Fingerprint:
         reduced, n_links = _LINKISH_RE.subn(_PLACEHOLDER, text.match[: self.max_chars])
         words = [w if not w.isdecimal() else "0"
                  for w in _WORD_RE.findall(reduced)[: self.max_words]]
         domains: tuple[str, ...] = ()
         keys: tuple[str, ...] = ()
-        if n_links or html:
+        if links is not None:
+            domains, keys = self._keys(links[: self.max_links])
+        elif n_links or html:
             domains, keys = self._links(text.links[: self.max_chars], html)
         n_words = len(words) - words.count("lnk0")
         shingles = _EMPTY
@@ -174,7 +180,9 @@ class Fingerprinter:
                            " ".join(text.clean[:_SAMPLE_CHARS].split()))
 
     def _links(self, text: str, html: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        found = extract_links(text, html, limit=self.max_links).links
+        return self._keys(extract_links(text, html, limit=self.max_links).links)
+
+    def _keys(self, found: Sequence[Link]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if not found:
             return (), ()
         domains: dict[str, None] = {}

@@ -31,6 +31,7 @@ Not thread-safe: one engine per worker, as elsewhere in spimguard.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
 
@@ -53,6 +54,7 @@ from spimguard.campaigns.reporters import ReporterTrust
 from spimguard.campaigns.settings import CampaignSettings
 from spimguard.core.events import MessageEvent
 from spimguard.core.verdicts import Action, Verdict
+from spimguard.links.extract import Link
 from spimguard.text.normalize import NormalizedText
 
 __all__ = ["OWN_SIGNALS", "Campaigns"]
@@ -129,12 +131,13 @@ class Campaigns:
 
     # -- per message -----------------------------------------------------------
 
-    def prepare(self, message: MessageEvent, text: NormalizedText, now: float) -> Match | None:
+    def prepare(self, message: MessageEvent, text: NormalizedText, now: float,
+                links: Sequence[Link] | None = None) -> Match | None:
         """Fingerprint and look up a message (read-only); remembered for :meth:`record`."""
         pend = self._pending.get(message.id)
         if pend is not None and pend.message is message:
             return pend.match
-        fp = self.fingerprinter(text, message.html)
+        fp = self.fingerprinter(text, message.html, links)
         match: Match | None = None
         sig: Signature | None = None
         if fp.usable:
@@ -145,13 +148,13 @@ class Campaigns:
         return match
 
     def mark_decoy(self, message: MessageEvent, text: NormalizedText, decoy: str,
-                   now: float) -> Match | None:
+                   now: float, links: Sequence[Link] | None = None) -> Match | None:
         """The message went to a decoy: recording it confirms its campaign.
 
         Returns the campaign it matched, if any (a new one gets its id only
         when recorded, after the verdict).
         """
-        match = self.prepare(message, text, now)
+        match = self.prepare(message, text, now, links)
         self._pending[message.id].decoy = decoy
         return match
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -85,7 +85,7 @@ class Policy:
     def load(cls, path: str | Path | None = None) -> Policy:
         """The shipped defaults, with ``path`` merged over them."""
         pol = cls.from_dict(load_policy_dict(path), merge_defaults=False)
-        return pol if path is None else _replace_source(pol, f"defaults + {path}")
+        return pol if path is None else replace(pol, source=f"defaults + {path}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], merge_defaults: bool = True) -> Policy:
@@ -212,11 +212,6 @@ def _shipped_signal_names() -> frozenset[str]:
     names = set(d.get("weights", {})) | set(d.get("forced", {}))
     names |= set(d.get("account", {}).get("forced", {}))
     return frozenset(names)
-
-
-def _replace_source(p: Policy, source: str) -> Policy:
-    object.__setattr__(p, "source", source)
-    return p
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -63,10 +63,17 @@ def iter_events(lines: Iterable[bytes], stats: ReplayStats) -> Iterator[tuple[in
         yield n, event
 
 
-def replay(engine: Engine, stream: IO[bytes],
-           stats: ReplayStats) -> Iterator[tuple[MessageEvent, Verdict]]:
-    """Feed every event to the engine; yield each message with its verdict."""
+def replay(engine: Engine, stream: IO[bytes], stats: ReplayStats,
+           on_event: Callable[[Event], None] | None = None,
+           ) -> Iterator[tuple[MessageEvent, Verdict]]:
+    """Feed every event to the engine; yield each message with its verdict.
+
+    ``on_event`` sees every parsed event first, ground truth included (the
+    scorer needs ``truth`` events, which the engine ignores).
+    """
     for _, event in iter_events(stream, stats):
+        if on_event is not None:
+            on_event(event)
         verdict = engine.observe(event)
         if isinstance(event, MessageEvent) and verdict is not None:
             stats.messages += 1

@@ -52,6 +52,7 @@ from spimguard.core.events import Event, MessageEvent, ReportEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.core.verdicts import Verdict
 from spimguard.detectors.base import DetectorBase
+from spimguard.detectors.shared import message_links
 
 __all__ = ["CampaignsDetector", "explain", "match_strength"]
 
@@ -93,7 +94,8 @@ class CampaignsDetector(DetectorBase):
         if ctx.text is None:
             raise Abstain("no readable text (encrypted)")
         state = self._bind(ctx.store)
-        match = state.prepare(ctx.message, ctx.text, ctx.now)
+        ex = message_links(ctx)
+        match = state.prepare(ctx.message, ctx.text, ctx.now, ex.links if ex else None)
         if match is None:
             return ()
         hit = explain(match, ctx.now)

@@ -30,6 +30,7 @@ from spimguard.core.events import MessageEvent
 from spimguard.core.signals import Hit, SignalSpec
 from spimguard.core.verdicts import Verdict
 from spimguard.detectors.base import DetectorBase
+from spimguard.detectors.shared import message_links
 
 __all__ = ["DecoysDetector"]
 
@@ -87,7 +88,9 @@ class DecoysDetector(DetectorBase):
         hit = sorted(self._decoys.intersection(msg.recipients))
         match = None
         if ctx.text is not None:
-            match = self._bind(ctx.store).mark_decoy(msg, ctx.text, hit[0], ctx.now)
+            ex = message_links(ctx)
+            match = self._bind(ctx.store).mark_decoy(msg, ctx.text, hit[0], ctx.now,
+                                                     ex.links if ex else None)
         more = f" and {len(hit) - 1} more" if len(hit) > 1 else ""
         return (Hit("DECOY_HIT", 1.0, f"sent to decoy account {hit[0]}{more}",
                     campaign=match.campaign if match is not None else None),)

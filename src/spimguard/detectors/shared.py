@@ -16,13 +16,9 @@ def message_links(ctx: MessageContext) -> Extraction | None:
     if ctx.text is None:
         return None
     ex = ctx.memo.get("links")
-    if ex is None:
-        text = ctx.text.links
-        if ctx.message.html is None and "." not in text and ":" not in text:
-            ex = Extraction((), False, (), ())
-        else:
-            ex = extract_links(text, ctx.message.html, limit=LINK_LIMIT)
-        ctx.memo["links"] = ex
+    if ex is None:  # extract_links returns at once for text without a dot-word
+        ex = ctx.memo["links"] = extract_links(ctx.text.links, ctx.message.html,
+                                               limit=LINK_LIMIT)
     return ex
 
 

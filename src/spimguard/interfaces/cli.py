@@ -205,16 +205,9 @@ def replay_cmd(
         _fail(f"cannot read {events}: {exc.strerror}")
     out = sys.stdout
     with stream:
-        from spimguard.core.replay import iter_events
-
-        for _, event in iter_events(stream, stats):
-            scorer.event(event)
-            verdict = engine.observe(event)
-            if verdict is None:
-                continue
-            stats.messages += 1
+        for message, verdict in replay(engine, stream, stats, on_event=scorer.event):
             if score:
-                scorer.message(event, verdict)  # type: ignore[arg-type]
+                scorer.message(message, verdict)
             else:
                 out.write(_json(verdict.to_dict()) + "\n")
     _report_skipped(stats.errors, str(events))
@@ -228,8 +221,6 @@ def replay_cmd(
         typer.echo(_json(result))
 
 
-_ = replay  # the library entry point; the CLI inlines it to feed the scorer too
-
 
 @policy_app.command("show")
 def policy_show(
@@ -237,8 +228,6 @@ def policy_show(
     signals: Annotated[bool, typer.Option(help="Also list every signal with its weight.")] = True,
 ) -> None:
     """Print the effective policy (defaults merged with --policy) and the signals."""
-    import tomllib  # noqa: F401 - documents the format
-
     pol = _policy(policy)
     engine = _engine(pol)  # validates signal names and detector settings first
     typer.echo(f"# effective policy: {pol.source}")

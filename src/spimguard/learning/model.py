@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from spimguard.learning.features import char_grams, shape_tokens, tokens
-from spimguard.learning.npz import write_npz
+from spimguard.learning.npz import read_npz, write_npz
 
 __all__ = ["ContentModel", "ModelError", "Score"]
 
@@ -166,26 +166,18 @@ class ContentModel:
     @classmethod
     def load(cls, path: str | Path) -> ContentModel:
         """Read a model written by :meth:`save`; never unpickles."""
+        data, meta = read_npz(path, FORMAT_VERSION, ModelError)
         try:
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("format_version") != FORMAT_VERSION:
-                    raise ModelError(
-                        f"{path}: model format {meta.get('format_version')!r}, "
-                        f"this spimguard reads {FORMAT_VERSION}"
-                    )
-                blocks: dict[str, dict[str, tuple[float, float]]] = {}
-                for name in BLOCKS:
-                    terms = data[f"{name}_terms"].tolist()
-                    idf = data[f"{name}_idf"].tolist()
-                    coef = data[f"{name}_coef"].tolist()
-                    blocks[name] = {
-                        t: (i * c, i * i) for t, i, c in zip(terms, idf, coef, strict=True)
-                    }
-                bias = float(data["bias"])
-        except ModelError:
-            raise
-        except Exception as exc:  # numpy raises EOFError, UnpicklingError, BadZipFile, ...
+            blocks: dict[str, dict[str, tuple[float, float]]] = {}
+            for name in BLOCKS:
+                terms = data[f"{name}_terms"].tolist()
+                idf = data[f"{name}_idf"].tolist()
+                coef = data[f"{name}_coef"].tolist()
+                blocks[name] = {
+                    t: (i * c, i * i) for t, i, c in zip(terms, idf, coef, strict=True)
+                }
+            bias = float(data["bias"])
+        except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"cannot read model {path}: {exc}") from exc
         model = cls(
             bias=bias, blocks=blocks, meta=meta,

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from spimguard.learning.npz import write_npz
+from spimguard.learning.npz import read_npz, write_npz
 from spimguard.links.domains import split_host
 
 __all__ = [
@@ -319,24 +319,17 @@ class UrlModel:
     @classmethod
     def load(cls, path: str | Path) -> UrlModel:
         """Read a model written by :meth:`save`; never unpickles."""
+        data, meta = read_npz(path, FORMAT_VERSION, UrlModelError, what="URL model")
         try:
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("format_version") != FORMAT_VERSION:
-                    raise UrlModelError(
-                        f"{path}: URL model format {meta.get('format_version')!r}, "
-                        f"this spimguard reads {FORMAT_VERSION}")
-                blocks = {
-                    name: dict(zip(data[f"{name}_terms"].tolist(),
-                                   data[f"{name}_coef"].astype(np.float64).tolist(),
-                                   strict=True))
-                    for name in BLOCKS
-                }
-                bias = float(data["bias"])
-                brands = frozenset(data["brands"].tolist())
-        except UrlModelError:
-            raise
-        except Exception as exc:  # EOFError, BadZipFile, KeyError, ValueError, ...
+            blocks = {
+                name: dict(zip(data[f"{name}_terms"].tolist(),
+                               data[f"{name}_coef"].astype(np.float64).tolist(),
+                               strict=True))
+                for name in BLOCKS
+            }
+            bias = float(data["bias"])
+            brands = frozenset(data["brands"].tolist())
+        except (KeyError, ValueError, TypeError) as exc:
             raise UrlModelError(f"cannot read URL model {path}: {exc}") from exc
         return cls(bias=bias, blocks=blocks, brands=brands, meta=meta)
 
