@@ -1,5 +1,7 @@
 """Behaviour detectors in the real engine: profile, fan-out, new-device bursts, strangers."""
 
+import pytest
+
 from spimguard import (
     AccountEvent,
     Action,
@@ -13,6 +15,9 @@ from spimguard import (
 from spimguard.detectors.fanout import FanoutDetector
 from spimguard.detectors.profile import ProfileDetector, profile_of
 from spimguard.detectors.stranger import StrangerDetector
+from spimguard.state.memory import MemoryStore
+from spimguard.state.packed import hash32
+from spimguard.state.profiles import AccountProfile
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -47,8 +52,33 @@ def test_profile_is_learned_and_bounded() -> None:
     established(eng)
     prof = profile_of(eng.store, "alice", T0 + 21 * DAY)
     assert prof is not None and prof.messages == 63
-    assert set(prof.recipients) <= set(FRIENDS) and len(prof.recipients) <= 32
-    assert "198.51.100.7" in prof.ips and prof.new_login_ts is None
+    assert all(prof.last_wrote(f) is not None for f in FRIENDS[:len(prof.recipients)])
+    assert len(prof.recipients) <= 32 and prof.last_wrote("stranger") is None
+    assert hash32("198.51.100.7") in prof.ips and prof.new_login_ts is None
+    raw = eng.store.get("profile:alice", T0 + 21 * DAY)
+    assert isinstance(raw, bytes) and len(raw) <= 700
+    assert AccountProfile.from_bytes(raw) == prof
+
+
+def test_profile_bytes_round_trip_and_reject_damage() -> None:
+    prof = AccountProfile()
+    prof.learn_login(100.0, "192.0.2.1", "phone")
+    prof.learn_login(200.0, "192.0.2.9", "laptop \u00e9" * 20)
+    for i in range(100):
+        prof.learn_message(1000.0 + i, (f"@f{i}:x.org",), 10 + i, [f"d{i}.com"],
+                           {"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HAN"})
+    raw = prof.to_bytes()
+    back = AccountProfile.from_bytes(raw)
+    assert back.recipients == prof.recipients and back.new_login_ts == 200.0
+    assert back.new_login_detail.startswith("device laptop") and back.messages == 100
+    assert len(raw) <= 700 and len(back.scripts) == 4
+    assert back.last_wrote("@f99:x.org") == 1099.0 and back.last_wrote("@f0:x.org") is None
+    for bad in (b"", b"\x00" * 10, raw[:50], b"\x07" + raw[1:]):
+        with pytest.raises(ValueError):
+            AccountProfile.from_bytes(bad)
+    store = MemoryStore()
+    store.set("profile:x", b"garbage", 0.0)
+    assert profile_of(store, "x", 1.0) is None
 
 
 def test_compromised_account_is_caught_within_three_messages() -> None:

@@ -1,10 +1,16 @@
-"""The shipped model is exactly what ``spimguard train`` makes from the shipped data."""
+"""The shipped model is what ``spimguard train`` makes from the shipped data.
+
+Vocabulary, IDF and metadata must match exactly; the weights to within
+rounding, since the solver's last bits differ between numpy/scikit-learn
+releases and BLAS builds (seen: 4e-8 between scikit-learn 1.8 and 1.9).
+"""
 
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from spimguard.interfaces.cli import app
+from spimguard.learning.npz import npz_differences
 from spimguard.learning.shipped import SHIPPED_CORPORA, shipped_model_path, shipped_path
 
 
@@ -15,7 +21,7 @@ def test_shipped_model_is_reproducible(tmp_path: Path) -> None:
         args += ["--data", str(shipped_path(rel))]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert out.read_bytes() == shipped_model_path().read_bytes()
+    assert npz_differences(out, shipped_model_path()) == []
 
 
 def test_shipped_data_has_attribution() -> None:

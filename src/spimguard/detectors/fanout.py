@@ -23,8 +23,9 @@ from spimguard.core.context import MessageContext
 from spimguard.core.events import Event, MessageEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.profile import profile_of
 from spimguard.detectors.shared import message_domains
+from spimguard.state.packed import hash32, pack_ts, pack_u32, unpack_u32
+from spimguard.state.profiles import profile_of
 
 __all__ = ["FanoutDetector"]
 
@@ -45,9 +46,27 @@ def _key(user: str) -> str:
     return f"fanout:{user}"
 
 
-def _shape(match_text: str) -> str:
+#: Keys of linked domains have the top bit set; keys of text shapes have it clear.
+_DOMAIN_BIT = 0x80000000
+
+
+def _shape(match_text: str) -> int:
     s = _URL.sub("<l>", _DIGITS.sub("0", match_text[:500]))
-    return "t:" + hashlib.blake2b(s.encode("utf-8", "replace"), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(s.encode("utf-8", "replace"), digest_size=4).digest()
+    return int.from_bytes(digest, "little") & ~_DOMAIN_BIT
+
+
+#: One remembered send: (time, key, recipient hash), packed as three u32.
+Entry = tuple[int, int, int]
+
+
+def _pack(entries: list[Entry]) -> bytes:
+    return pack_u32([x for e in entries for x in e])
+
+
+def _unpack(raw: bytes) -> list[Entry]:
+    flat = unpack_u32(raw, 0, len(raw) // 4 - (len(raw) // 4) % 3)
+    return [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
 
 
 def _strength(n: int) -> float:
@@ -72,16 +91,18 @@ class FanoutDetector(DetectorBase):
     )
 
     def __init__(self) -> None:
-        self._pending: tuple[str, list[str]] | None = None
+        self._pending: tuple[str, list[int]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> FanoutDetector:
         return cls()
 
-    def _keys(self, ctx: MessageContext) -> list[str]:
-        keys = ["d:" + d for d in message_domains(ctx)[:5]]
+    def _keys(self, ctx: MessageContext) -> list[tuple[int, str | None]]:
+        """(key, linked domain or None for the text's shape) of the message."""
+        keys: list[tuple[int, str | None]] = [
+            (hash32(d) | _DOMAIN_BIT, d) for d in message_domains(ctx)[:5]]
         if ctx.text is not None and len(ctx.text.match) >= 12:
-            keys.append(_shape(ctx.text.match))
+            keys.append((_shape(ctx.text.match), None))
         return keys
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
@@ -92,22 +113,23 @@ class FanoutDetector(DetectorBase):
         hits: list[Hit] = []
         best = (0.0, "")
         keys = self._keys(ctx)
-        self._pending = (msg.id, keys)  # observe() records them after the verdict
-        for key in keys:
-            rcpts = {r for t, k, r in recent if k == key} | set(msg.recipients[:MAX_ENTRIES])
+        self._pending = (msg.id, [k for k, _ in keys])  # observe() records them later
+        now_rcpts = {hash32(r) for r in msg.recipients[:MAX_ENTRIES]}
+        for key, domain in keys:
+            rcpts = {r for t, k, r in recent if k == key} | now_rcpts
             s = _strength(len(rcpts))
-            if not key.startswith("d:"):
+            if domain is None:
                 s *= 0.6
             if s > best[0]:
-                what = f"link to {key[2:]}" if key.startswith("d:") else "same text"
+                what = f"link to {domain}" if domain is not None else "same text"
                 best = (s, f"{what} to {len(rcpts)} people in {int(WINDOW // 60)} min")
         if best[0] > 0:
             hits.append(Hit("FANOUT_BURST", best[0], best[1]))
-        link_keys = [k for k in keys if k.startswith("d:")]
-        prof = profile_of(ctx.store, msg.sender, ctx.now)
-        if (link_keys and prof is not None and prof.new_login_ts is not None
+        has_link = any(domain is not None for _, domain in keys)
+        prof = profile_of(ctx.store, msg.sender, ctx.now, ctx.memo)
+        if (has_link and prof is not None and prof.new_login_ts is not None
                 and ctx.now - prof.new_login_ts < NEW_LOGIN_WINDOW):
-            rcpts = {r for t, k, r in recent if k.startswith("d:")} | set(msg.recipients)
+            rcpts = {r for t, k, r in recent if k & _DOMAIN_BIT} | now_rcpts
             strength = min(1.0, 0.5 + 0.25 * (len(rcpts) - 1))
             if ctx.now - prof.new_login_ts > FRESH_LOGIN:
                 strength *= LATE_FACTOR  # an attacker who waits is still an attacker
@@ -117,9 +139,11 @@ class FanoutDetector(DetectorBase):
                             f"new {prof.new_login_detail}"))
         return hits
 
-    def _recent(self, store: Any, user: str, now: float) -> list[tuple[float, str, str]]:
-        entries = store.get(_key(user), now) or []
-        return [e for e in entries if now - e[0] <= WINDOW]
+    def _recent(self, store: Any, user: str, now: float) -> list[Entry]:
+        raw = store.get(_key(user), now)
+        if not isinstance(raw, bytes | bytearray):
+            return []
+        return [e for e in _unpack(bytes(raw)) if now - e[0] <= WINDOW]
 
     def observe(self, event: Event, now: float) -> None:
         if not isinstance(event, MessageEvent) or self.store is None or event.text is None:
@@ -129,7 +153,8 @@ class FanoutDetector(DetectorBase):
         keys = self._pending[1]
         self._pending = None
         recent = self._recent(self.store, event.sender, now)
+        t = pack_ts(now)
+        rcpts = [hash32(r) for r in event.recipients[:MAX_ENTRIES]]
         for key in keys:
-            for r in event.recipients[:MAX_ENTRIES]:
-                recent.append((now, key, r))
-        self.store.set(_key(event.sender), recent[-MAX_ENTRIES:], now, WINDOW)
+            recent.extend((t, key, r) for r in rcpts)
+        self.store.set(_key(event.sender), _pack(recent[-MAX_ENTRIES:]), now, WINDOW)

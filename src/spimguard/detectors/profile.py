@@ -25,7 +25,15 @@ from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
 from spimguard.detectors.shared import message_domains
 from spimguard.state.base import Store
-from spimguard.state.profiles import PROFILE_TTL, AccountProfile
+from spimguard.state.profiles import (
+    PROFILE_TTL,
+    AccountProfile,
+    ContactList,
+    contacts_key,
+    contacts_of,
+    profile_key,
+    profile_of,
+)
 
 __all__ = ["ProfileDetector", "contacts_of", "profile_of"]
 
@@ -37,25 +45,6 @@ DORMANT = 30 * 86400.0
 NEW_LOGIN_WINDOW = 2 * 3600.0
 #: Contact lists longer than this are truncated (platform limits are similar).
 MAX_CONTACTS = 5000
-
-
-def profile_key(user: str) -> str:
-    return f"profile:{user}"
-
-
-def contacts_key(user: str) -> str:
-    return f"contacts:{user}"
-
-
-def profile_of(store: Store, user: str, now: float) -> AccountProfile | None:
-    p = store.get(profile_key(user), now)
-    return p if isinstance(p, AccountProfile) else None
-
-
-def contacts_of(store: Store, user: str, now: float) -> set[str] | None:
-    """Who ``user`` has added as a contact; None when no contact event was ever seen."""
-    c = store.get(contacts_key(user), now)
-    return c if isinstance(c, set) else None
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -95,26 +84,26 @@ class ProfileDetector(DetectorBase):
         domains = message_domains(ctx)
         scripts = _scripts(ctx.text.clean) if ctx.text is not None else set()
         self._pending = (msg.id, domains, scripts)
-        prof = profile_of(ctx.store, msg.sender, ctx.now)
+        prof = profile_of(ctx.store, msg.sender, ctx.now, ctx.memo)
         if prof is None or prof.messages < MIN_HISTORY:
             raise Abstain("not enough history")
         odd: list[str] = []
         if prof.hour_share(ctx.now) < 0.01:
             odd.append(f"unusual hour ({int(ctx.now // 3600) % 24}h UTC)")
         dormant = [r for r in msg.recipients[:200]
-                   if ctx.now - prof.recipients.get(r, -1e18) > DORMANT]
+                   if ctx.now - (prof.last_wrote(r) or -1e18) > DORMANT]
         if dormant and len(dormant) * 2 >= len(msg.recipients[:200]):
             odd.append("recipients it rarely writes to")
         if domains and prof.link_rate < 0.1:
             odd.append("a link, which it seldom sends")
-        elif domains and not any(d in prof.domains for d in domains):
+        elif domains and not any(prof.knows_domain(d) for d in domains):
             odd.append(f"a new domain ({domains[0]})")
         if ctx.text is not None:
             if prof.length_z(len(ctx.text.clean)) > 3.0:
                 odd.append("much longer than usual")
-            new_scripts = scripts - prof.scripts
-            if new_scripts and prof.scripts:
-                odd.append(f"a new script ({', '.join(sorted(new_scripts)).lower()})")
+            new_scripts = prof.new_scripts(scripts)
+            if new_scripts:
+                odd.append(f"a new script ({', '.join(new_scripts).lower()})")
         if prof.new_login_ts is not None and ctx.now - prof.new_login_ts < NEW_LOGIN_WINDOW:
             odd.append(f"soon after a login from a new {prof.new_login_detail}")
         if len(odd) < 2:
@@ -133,18 +122,18 @@ class ProfileDetector(DetectorBase):
         elif isinstance(event, LoginEvent) and event.ok:
             prof = self._profile(store, event.user, now)
             prof.learn_login(now, event.ip, event.device)
-            store.set(profile_key(event.user), prof, now, PROFILE_TTL)
+            store.set(profile_key(event.user), prof.to_bytes(), now, PROFILE_TTL)
         elif isinstance(event, AccountEvent):
             prof = self._profile(store, event.user, now)
             prof.created_ts = event.created_ts if event.created_ts is not None else now
-            store.set(profile_key(event.user), prof, now, PROFILE_TTL)
+            store.set(profile_key(event.user), prof.to_bytes(), now, PROFILE_TTL)
         elif isinstance(event, ContactEvent):
-            contacts = contacts_of(store, event.user, now) or set()
+            contacts = contacts_of(store, event.user, now) or ContactList()
             if event.op == "add" and len(contacts) < MAX_CONTACTS:
                 contacts.add(event.contact)
             elif event.op == "remove":
                 contacts.discard(event.contact)
-            store.set(contacts_key(event.user), contacts, now, PROFILE_TTL)
+            store.set(contacts_key(event.user), contacts.to_bytes(), now, PROFILE_TTL)
 
     def _profile(self, store: Store, user: str, now: float) -> AccountProfile:
         return profile_of(store, user, now) or AccountProfile()
@@ -158,5 +147,5 @@ class ProfileDetector(DetectorBase):
             domains, scripts = [], _scripts(text)
         self._pending = None
         prof.learn_message(now, msg.recipients, len(text), domains, scripts)
-        store.set(profile_key(msg.sender), prof, now, PROFILE_TTL)
+        store.set(profile_key(msg.sender), prof.to_bytes(), now, PROFILE_TTL)
 

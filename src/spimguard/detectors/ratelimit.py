@@ -17,27 +17,36 @@ store with a TTL, so idle keys vanish.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.profile import profile_of
 from spimguard.detectors.shared import message_domains
 from spimguard.state.base import Store
+from spimguard.state.profiles import profile_of
 
 __all__ = ["RateLimitDetector"]
+
+
+#: A bucket in the store: tokens left and the time they were counted (16 bytes).
+_BUCKET = struct.Struct("<dd")
 
 
 def _take(store: Store, key: str, rate: float, burst: float, cost: float,
           now: float) -> float:
     """Take ``cost`` tokens; return the deficit (0 when the bucket had enough)."""
-    tokens, last = store.get(key, now) or (burst, now)
+    raw = store.get(key, now)
+    if isinstance(raw, bytes) and len(raw) == _BUCKET.size:
+        tokens, last = _BUCKET.unpack(raw)
+    else:  # absent (or damaged: start full, as for a new key)
+        tokens, last = burst, now
     tokens = min(burst, tokens + max(now - last, 0.0) * rate)
     tokens -= cost
-    store.set(key, (tokens, now), now, ttl=burst / rate * 2 + 60)
-    return max(-tokens, 0.0)
+    store.set(key, _BUCKET.pack(tokens, now), now, ttl=burst / rate * 2 + 60)
+    return float(max(-tokens, 0.0))
 
 
 class RateLimitDetector(DetectorBase):
@@ -76,9 +85,9 @@ class RateLimitDetector(DetectorBase):
         if over:
             found.append((over / burst, f"{msg.sender} sent over {self.per_minute:g} "
                           "messages a minute"))
-        prof = profile_of(store, msg.sender, now)
-        known = prof.recipients if prof is not None else {}
-        new = sum(1 for r in msg.recipients[:1000] if r not in known)
+        prof = profile_of(store, msg.sender, now, ctx.memo)
+        new = sum(1 for r in msg.recipients[:1000]
+                  if prof is None or prof.last_wrote(r) is None)
         if new:
             burst = self.new_per_hour
             over = _take(store, f"rl:new:{msg.sender}", self.new_per_hour / 3600, burst,

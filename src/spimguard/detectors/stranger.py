@@ -18,8 +18,8 @@ from typing import Any
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.profile import contacts_of, profile_of
 from spimguard.detectors.shared import message_domains
+from spimguard.state.profiles import contacts_of, profile_of
 
 __all__ = ["StrangerDetector"]
 
@@ -47,7 +47,7 @@ class StrangerDetector(DetectorBase):
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         msg = ctx.message
         hits: list[Hit] = []
-        prof = profile_of(ctx.store, msg.sender, ctx.now)
+        prof = profile_of(ctx.store, msg.sender, ctx.now, ctx.memo)
         if prof is not None and prof.created_ts is not None:
             age = max(ctx.now - prof.created_ts, 0.0)
             if age < YOUNG:
@@ -66,8 +66,8 @@ class StrangerDetector(DetectorBase):
             contacts = contacts_of(ctx.store, r, ctx.now)
             if contacts is not None and msg.sender in contacts:
                 continue
-            rp = profile_of(ctx.store, r, ctx.now)
-            if rp is not None and msg.sender in rp.recipients:
+            rp = profile_of(ctx.store, r, ctx.now, ctx.memo)
+            if rp is not None and rp.last_wrote(msg.sender) is not None:
                 continue  # they have written to the sender: not a stranger
             strangers += 1
         if checked and strangers == len(checked):

@@ -53,3 +53,28 @@ def read_npz(path: str | Path, format_version: int, error: type[Exception],
         raise error(f"{path}: {what} format {meta.get('format_version')!r}, "
                     f"this spimguard reads {format_version}")
     return arrays, meta
+
+
+def npz_differences(a: str | Path, b: str | Path, atol: float = 1e-5) -> list[str]:
+    """How two model files differ beyond float rounding (empty: the same model).
+
+    A rebuilt model is compared this way rather than byte for byte: the
+    solvers' last bits change between numpy/scikit-learn releases and BLAS
+    builds (seen: 4e-8 between scikit-learn 1.8 and 1.9), while vocabularies,
+    integer arrays and metadata must match exactly.
+    """
+    out: list[str] = []
+    with np.load(a, allow_pickle=False) as x, np.load(b, allow_pickle=False) as y:
+        if sorted(x.files) != sorted(y.files):
+            return [f"arrays {sorted(x.files)} != {sorted(y.files)}"]
+        for name in sorted(x.files):
+            u, v = x[name], y[name]
+            if u.shape != v.shape or u.dtype.kind != v.dtype.kind:
+                out.append(f"{name}: {u.dtype}{u.shape} != {v.dtype}{v.shape}")
+            elif u.dtype.kind == "f":
+                gap = float(np.max(np.abs(u - v))) if u.size else 0.0
+                if not gap <= atol:
+                    out.append(f"{name}: differs by up to {gap:.3g} (> {atol:g})")
+            elif not np.array_equal(u, v):
+                out.append(f"{name}: values differ")
+    return out
