@@ -150,3 +150,18 @@ def test_duplicated_message_ids_and_clock_jumps_are_defined() -> None:
     assert first.id == again.id == back.id == "dup"
     assert again.score >= first.score  # the second copy adds fan-out evidence, never less
     assert {t.status for t in back.trace} <= {"ran", "abstained"}
+
+
+@pytest.mark.parametrize(("url", "well_known"), [
+    ("https://www.youtube.com/watch?v=abc123", True),
+    ("https://photos-share.example-album.xyz/view", False),
+])
+def test_new_device_link_to_a_well_known_site_counts_half(url: str, well_known: bool) -> None:
+    eng = build_engine()
+    t = established(eng)
+    eng.observe(LoginEvent(t, "alice", ip="203.0.113.99", device="new-phone"))
+    v = eng.check(MessageEvent(t + 60, "nd1", "alice", (FRIENDS[0],), f"look {url}"))
+    burst = [s for s in v.signals if s.name == "NEW_DEVICE_BURST"]
+    assert burst, v.to_dict()
+    assert burst[0].score == pytest.approx(8.0 * (0.25 if well_known else 0.5))
+    assert ("URL_ALLOWLISTED" in {s.name for s in v.signals}) == well_known

@@ -26,7 +26,10 @@ def test_ham_pool_draws_only_from_the_sim_part() -> None:
     pool = HamPool()
     rng = random.Random(0)
     drawn = [pool.draw(lang, rng) for lang in ("en", "ru", "xx") for _ in range(200)]
-    assert not any(in_model_part(t) for t in drawn)
+    # texts are drawn as repaired (lost newlines restored); the split is made on
+    # the corpus text, so undo the repair before asking which side it is on
+    assert not any(in_model_part(t.replace("\n", "n")) for t in drawn if "\n" in t)
+    assert not any(in_model_part(t) for t in drawn if "\n" not in t)
     model_side = set(split_shipped().model_texts)
     assert not model_side & set(drawn)
 
@@ -53,3 +56,13 @@ def test_heldout_model_trains_on_model_part_and_caches(tmp_path: Path,
     finally:
         heldout_model.cache_clear()
     assert texts.MODEL_SHARE == 70
+
+
+def test_lost_newlines_of_tg_spam_samples_are_restored() -> None:
+    from spimguard.simulate.texts import _repair
+
+    assert _repair("Привет, Народ!nУ кого?nГоворит") == "Привет, Народ!\nУ кого?\nГоворит"
+    for keep in ("nothing new", "ok!nice", "Hello, nNo", "plan B", "10n", "и n"):
+        assert _repair(keep) == keep
+    ham = split_shipped().sim_ham
+    assert not any("!nУ" in t for texts in ham.values() for t in texts)

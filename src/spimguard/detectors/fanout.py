@@ -23,7 +23,7 @@ from spimguard.core.context import MessageContext
 from spimguard.core.events import Event, MessageEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.shared import message_domains
+from spimguard.detectors.shared import ALL_LINKS_WELL_KNOWN, message_domains
 from spimguard.state.packed import hash32, pack_ts, pack_u32, unpack_u32
 from spimguard.state.profiles import profile_of
 
@@ -38,6 +38,9 @@ NEW_LOGIN_WINDOW = 24 * 3600.0
 #: ... at full strength in the first two hours, and at LATE_FACTOR after.
 FRESH_LOGIN = 2 * 3600.0
 LATE_FACTOR = 0.6
+#: Links that all go to well-known sites (the links detector's allowlist) are
+#: what people share from a new phone; a stolen session needs a phishing page.
+WELL_KNOWN_FACTOR = 0.5
 _DIGITS = re.compile(r"\d+")
 _URL = re.compile(r"\S*\.\S+")
 
@@ -87,7 +90,8 @@ class FanoutDetector(DetectorBase):
                    "six-tenths of that for text without a link."),
         SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people after a login from a "
                    "device or IP the account never used: 0.5 for the first, +0.25 per further "
-                   "recipient, within 2 hours; six-tenths of that up to 24 hours."),
+                   "recipient, within 2 hours; six-tenths of that up to 24 hours; half when every "
+                   "link goes to a well-known (allowlisted) site."),
     )
 
     def __init__(self) -> None:
@@ -133,6 +137,8 @@ class FanoutDetector(DetectorBase):
             strength = min(1.0, 0.5 + 0.25 * (len(rcpts) - 1))
             if ctx.now - prof.new_login_ts > FRESH_LOGIN:
                 strength *= LATE_FACTOR  # an attacker who waits is still an attacker
+            if ctx.memo.get(ALL_LINKS_WELL_KNOWN):
+                strength *= WELL_KNOWN_FACTOR
             minutes = int((ctx.now - prof.new_login_ts) // 60)
             hits.append(Hit("NEW_DEVICE_BURST", strength,
                             f"links to {len(rcpts)} people {minutes} min after a login from a "

@@ -19,7 +19,7 @@ from typing import Any
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.shared import message_links
+from spimguard.detectors.shared import ALL_LINKS_WELL_KNOWN, message_links
 from spimguard.links.analyze import LinkAnalyzer, LinkReport
 from spimguard.links.extract import extract_links
 from spimguard.links.shipped import build_analyzer
@@ -101,7 +101,11 @@ class LinksDetector(DetectorBase):
         if not links:
             return hits
         reports = self.analyzer.analyze_all(links[: self.max_links])
-        return hits + _aggregate(reports)
+        found = _aggregate(reports)
+        # Read by the behaviour detectors (a link to a well-known site is weaker
+        # evidence of a stolen session than a link to an unknown one).
+        ctx.memo[ALL_LINKS_WELL_KNOWN] = any(h.name == "URL_ALLOWLISTED" for h in found)
+        return hits + found
 
 
 def _aggregate(reports: list[LinkReport]) -> list[Hit]:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from spimguard.core.context import MessageContext
 from spimguard.links.extract import Extraction, extract_links
 
-__all__ = ["LINK_LIMIT", "message_domains", "message_links"]
+__all__ = ["ALL_LINKS_WELL_KNOWN", "LINK_LIMIT", "message_domains", "message_links"]
+
+#: Memo key set by the links detector (which runs first): True when every link
+#: of the message goes to an allowlisted, well-known site.
+ALL_LINKS_WELL_KNOWN = "links.all_well_known"
 
 #: Links extracted per message (the links detector analyses at most its own max).
 LINK_LIMIT = 50
