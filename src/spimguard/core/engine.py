@@ -93,7 +93,8 @@ class Engine:
         state = self.account_state(message.sender, now)
         if state is not None:
             name = "ACCOUNT_LOCKED" if state is AccountAction.LOCK else "ACCOUNT_CHALLENGED"
-            hits.append(Hit(name, 0.0, f"account {state.value}ed earlier; waiting for unlock"))
+            done = "locked" if state is AccountAction.LOCK else "challenged"
+            hits.append(Hit(name, 0.0, f"account {done} earlier; waiting for unlock"))
         decision = self.policy.decide(hits, self.specs)
         action = decision.action
         if state is not None:
@@ -137,6 +138,10 @@ class Engine:
         t = time.time() if now is None else now
         v = self.store.get(_account_key(user), t)
         return AccountAction(v) if v else None
+
+    def restore_account_action(self, user: str, action: AccountAction, now: float) -> None:
+        """Re-apply a standing challenge or lock (e.g. from a durable ledger after a restart)."""
+        self._escalate(user, action, now)
 
     def explain_signals(self) -> Iterable[SignalSpec]:
         """Every signal the engine can emit, with its effective weight."""

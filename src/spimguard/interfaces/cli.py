@@ -30,6 +30,8 @@ from spimguard.core.scoring import ReplayScorer
 from spimguard.learning.corpus import read_corpus
 from spimguard.learning.model import ContentModel, ModelError
 from spimguard.learning.shipped import load_shipped_model, shipped_model_path
+from spimguard.state.base import StoreError
+from spimguard.state.ledger import Ledger
 
 __all__ = ["app", "main"]
 
@@ -41,6 +43,9 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Inspect the policy.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+keys_app = typer.Typer(help="API keys of the HTTP service (stored hashed in the ledger).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 
 PolicyOpt = Annotated[
@@ -374,6 +379,84 @@ def simulate(
         except (ValueError, OSError, PolicyError, ModelError) as exc:
             _fail(str(exc))
     typer.echo(_json(result))
+
+
+DataDirOpt = Annotated[Path, typer.Option(
+    "--data-dir", help="Folder of the ledger (reports, actions, keys) and the state file.")]
+
+
+def _ledger(data_dir: Path) -> Ledger:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return Ledger(data_dir / "ledger.sqlite")
+    except (OSError, StoreError) as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (share state through "
+                                         "--store redis://...).")] = 1,
+    data_dir: DataDirOpt = Path("spimguard-data"),
+    store: Annotated[str, typer.Option(help="sqlite (kept across restarts), memory, "
+                                       "sqlite:PATH or redis://HOST:PORT/DB.")] = "sqlite",
+    policy: PolicyOpt = None,
+    auth: Annotated[bool, typer.Option(help="Require API keys (bearer tokens).")] = True,
+) -> None:
+    """Run the HTTP service (OpenAPI at /docs); creates an admin key on first start."""
+    import os
+
+    import uvicorn
+
+    if workers < 1:
+        _fail("--workers must be at least 1")
+    if policy is not None:
+        _policy(policy)  # a broken policy fails here, once, not in every worker
+    ledger = _ledger(data_dir)
+    if auth and not ledger.keys():
+        _, token = ledger.create_key("bootstrap", ["check", "admin"])
+        _note(f"created the first API key (admin, shown once): {token}")
+    ledger.close()
+    os.environ.update({"SPIMGUARD_DATA_DIR": str(data_dir), "SPIMGUARD_STORE": store,
+                       "SPIMGUARD_POLICY": str(policy or ""),
+                       "SPIMGUARD_AUTH": "1" if auth else "0"})
+    uvicorn.run("spimguard.interfaces.http.app:app_from_env", factory=True, host=host,
+                port=port, workers=workers, log_level="info", access_log=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for.")],
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="check (integrations) and/or admin (reports, unlocks, takedowns).")
+    ] = None,
+    data_dir: DataDirOpt = Path("spimguard-data"),
+) -> None:
+    """Create a key; its token is printed once (only a hash is kept)."""
+    ledger = _ledger(data_dir)
+    try:
+        key, token = ledger.create_key(name, scope or ["check"])
+    except ValueError as exc:
+        _fail(str(exc))
+    print(_json({**key.to_dict(), "token": token}))
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDirOpt = Path("spimguard-data")) -> None:
+    """Every key (never the tokens)."""
+    for key in _ledger(data_dir).keys():
+        print(_json(key.to_dict()))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key_id from keys list.")],
+                data_dir: DataDirOpt = Path("spimguard-data")) -> None:
+    """Revoke a key at once (the running service checks the ledger on every call)."""
+    if not _ledger(data_dir).revoke_key(key_id):
+        _fail(f"no live key {key_id!r}")
+    _note(f"revoked {key_id}")
 
 
 @app.command()

@@ -1,0 +1,254 @@
+"""The HTTP API (FastAPI): routes, authentication and error shapes.
+
+Every route answers with JSON; bad input is a 4xx with a readable ``detail``
+(422 for a malformed event, 413 for a body over the limit), never a 500. A
+report or an unlock is answered only after the ledger has it on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from spimguard.core.errors import EventError, UnknownEventType
+from spimguard.core.events import MessageEvent, ReportEvent, parse_event
+from spimguard.core.verdicts import Verdict
+from spimguard.interfaces.http.limits import BodyLimit
+from spimguard.interfaces.http.schemas import (
+    AccountOut,
+    MessageIn,
+    ReportIn,
+    ReportOut,
+    VerdictOut,
+)
+from spimguard.interfaces.http.service import Service, ServiceConfig
+from spimguard.state.base import StoreError
+from spimguard.state.ledger import ApiKey
+
+__all__ = ["create_app"]
+
+_bearer = HTTPBearer(auto_error=False)
+_CAMPAIGN_STATUSES = ("candidate", "confirmed", "taken_down", "cleared")
+
+
+def _verdict(v: Verdict) -> dict[str, Any]:
+    return v.to_dict()
+
+
+def create_app(config: ServiceConfig | None = None, service: Service | None = None) -> FastAPI:
+    """The ASGI app; ``service`` lets tests and embedders share one engine."""
+    cfg = config or ServiceConfig()
+    svc = service or Service(cfg)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        svc.close()
+
+    app = FastAPI(title="spimguard", version="1", lifespan=lifespan,
+                  description="Checks chat messages for spam, phishing and compromised "
+                              "accounts before delivery.")
+    app.state.service = svc
+
+    def scope(needed: str) -> Any:
+        def dep(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                ) -> ApiKey | None:
+            if not cfg.auth:
+                return None
+            if creds is None or creds.scheme.lower() != "bearer":
+                raise HTTPException(401, "missing bearer token (spimguard keys create)",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            key = svc.ledger.authenticate(creds.credentials)
+            if key is None:
+                raise HTTPException(401, "unknown or revoked API key",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            if needed not in key.scopes and "admin" not in key.scopes:
+                raise HTTPException(403, f"this key lacks the {needed!r} scope")
+            return key
+        return Depends(dep)
+
+    check_scope, admin_scope = scope("check"), scope("admin")
+
+    @app.exception_handler(StoreError)
+    async def store_down(_: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse({"detail": f"storage unavailable, retry: {exc}"}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # without the offending input: it may be huge, or not JSON at all (1e999)
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()[:20]]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(EventError)
+    async def bad_event(_: Request, exc: EventError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.post("/v1/check", response_model=VerdictOut, dependencies=[check_scope],
+              summary="Check one message before delivery")
+    def check(body: MessageIn) -> dict[str, Any]:
+        event = parse_event(body.event(time.time()))
+        assert isinstance(event, MessageEvent)
+        return _verdict(svc.check(event))
+
+    @app.post("/v1/events", dependencies=[check_scope],
+              summary="A batch of events (JSON array or JSON Lines); verdicts of its messages",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
+    async def events(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        items = _batch(raw, cfg.max_batch)
+        verdicts: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        skipped = 0
+        for n, item in items:
+            if isinstance(item, str):
+                errors.append({"line": n, "error": item})
+                continue
+            try:
+                if isinstance(item, dict) and item.get("type") == "message" and "ts" not in item:
+                    item["ts"] = time.time()
+                event = parse_event(item)
+            except UnknownEventType:
+                skipped += 1
+                continue
+            except EventError as e:
+                errors.append({"line": n, "error": str(e)})
+                continue
+            v = svc.observe(event)
+            if v is not None:
+                verdicts.append(_verdict(v))
+        return {"verdicts": verdicts, "errors": errors, "skipped": skipped}
+
+    @app.post("/v1/reports", response_model=ReportOut, summary="A user's or moderator's report")
+    def report(body: ReportIn, key: ApiKey | None = check_scope) -> dict[str, Any]:
+        if body.moderator and cfg.auth and (key is None or "admin" not in key.scopes):
+            raise HTTPException(403, "moderator reports need the 'admin' scope")
+        ev = ReportEvent(body.ts if body.ts is not None else time.time(), body.reporter,
+                         body.message_id, body.label)
+        rid, cid = svc.report(ev, moderator=body.moderator)
+        return {"id": rid, "campaign": cid}
+
+    @app.get("/v1/accounts/{user}", response_model=AccountOut, dependencies=[admin_scope])
+    def account(user: str) -> dict[str, Any]:
+        return svc.account(user)
+
+    @app.post("/v1/accounts/{user}/unlock", dependencies=[admin_scope])
+    def unlock(user: str) -> dict[str, Any]:
+        svc.unlock(user, time.time(), "unlocked through the API")
+        return {"user": user, "action": None}
+
+    @app.get("/v1/campaigns", dependencies=[admin_scope])
+    def campaigns(status: Annotated[str | None, Query(
+            pattern="^(candidate|confirmed|taken_down|cleared)$")] = None) -> dict[str, Any]:
+        found = svc.campaigns(status)
+        return {"campaigns": [_campaign(c) for c in found]}
+
+    @app.get("/v1/campaigns/{cid}", dependencies=[admin_scope])
+    def campaign(cid: str) -> dict[str, Any]:
+        found = svc.campaign(cid)
+        if found is None:
+            raise HTTPException(404, f"no campaign {cid!r}")
+        camp, delivered = found
+        return {**_campaign(camp), "delivered_ids": delivered}
+
+    @app.post("/v1/campaigns/{cid}/takedown", dependencies=[admin_scope])
+    def takedown(cid: str) -> dict[str, Any]:
+        ids = svc.takedown(cid)
+        if ids is None:
+            raise HTTPException(404, f"no campaign {cid!r}")
+        return {"campaign": cid, "status": "taken_down", "retract_ids": ids}
+
+    @app.get("/healthz", summary="Liveness and store health")
+    def healthz() -> dict[str, Any]:
+        ok = svc.store.ping()
+        degraded = bool(getattr(svc.store, "degraded", False))
+        return {"status": "ok" if ok and not degraded else "degraded", "store": cfg.store}
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    # the limit wraps the whole ASGI stack, so it runs before any body is read
+    app.build_middleware_stack = _wrap(app.build_middleware_stack,  # type: ignore[method-assign]
+                                       cfg.max_body_bytes)
+    return app
+
+
+def _wrap(build: Any, limit: int) -> Any:
+    def wrapped() -> Any:
+        return BodyLimit(build(), limit)
+    return wrapped
+
+
+def _campaign(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "status": c.status.value, "reason": c.reason,
+            "decided_at": c.decided_at, "first_seen": c.first_seen, "last_seen": c.last_seen,
+            "messages": c.messages, "senders": c.senders, "recipients": c.recipients,
+            "reports": c.reports, "samples": list(c.samples), "domains": list(c.domains),
+            "delivered": c.delivered}
+
+
+def _batch(raw: bytes, limit: int) -> list[tuple[int, Any]]:
+    """(line or index, decoded item or an error string) of a JSON array or JSON Lines body."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HTTPException(422, f"body is not UTF-8: {e}") from None
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise HTTPException(422, f"body is not a JSON array: {e}") from None
+        if not isinstance(data, list):
+            raise HTTPException(422, "body must be a JSON array or JSON Lines")
+        items: list[tuple[int, Any]] = list(enumerate(data, start=1))
+    else:
+        items = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append((n, json.loads(line)))
+            except json.JSONDecodeError as e:
+                items.append((n, f"not JSON: {e}"))
+    if len(items) > limit:
+        raise HTTPException(413, f"{len(items)} events in one batch; the limit is {limit}")
+    return items
+
+
+#: Environment read by :func:`app_from_env` (set by ``spimguard serve``).
+ENV_DATA_DIR = "SPIMGUARD_DATA_DIR"
+ENV_STORE = "SPIMGUARD_STORE"
+ENV_POLICY = "SPIMGUARD_POLICY"
+ENV_AUTH = "SPIMGUARD_AUTH"
+
+
+def app_from_env() -> FastAPI:
+    """The app configured from ``SPIMGUARD_*`` variables: what each uvicorn worker calls.
+
+    Several workers are separate processes started from an import string, so
+    their settings travel in the environment rather than as arguments.
+    """
+    import os
+    from pathlib import Path
+
+    policy = os.environ.get(ENV_POLICY) or None
+    cfg = ServiceConfig(
+        data_dir=Path(os.environ.get(ENV_DATA_DIR, "spimguard-data")),
+        store=os.environ.get(ENV_STORE, "sqlite"),
+        policy=Path(policy) if policy else None,
+        auth=os.environ.get(ENV_AUTH, "1") != "0",
+    )
+    return create_app(cfg)
