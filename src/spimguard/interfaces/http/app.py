@@ -52,7 +52,7 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        svc.close()
+        svc.flush()  # not close: a test transport may run the lifespan once per request
 
     app = FastAPI(title="spimguard", version="1", lifespan=lifespan,
                   description="Checks chat messages for spam, phishing and compromised "

@@ -185,6 +185,13 @@ class Service:
             if errors > seen:
                 self.metrics.store_errors.inc(errors - seen)
 
+    def flush(self) -> None:
+        """Write buffered behaviour state (the ledger never buffers); safe to call often."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            with self._lock:
+                flush()
+
     def close(self) -> None:
         close = getattr(self.store, "close", None)
         if close is not None:
