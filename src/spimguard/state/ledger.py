@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS actions (
     id INTEGER PRIMARY KEY, ts REAL NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
     reason TEXT NOT NULL, received REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS actions_user ON actions(user, id);
+CREATE TABLE IF NOT EXISTS examples (
+    id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
+    spam INTEGER NOT NULL, source TEXT NOT NULL, received REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS model_versions (
+    version INTEGER PRIMARY KEY, created REAL NOT NULL, examples INTEGER NOT NULL,
+    note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS model_active (
+    id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER);
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL, name TEXT NOT NULL,
     scopes TEXT NOT NULL, created REAL NOT NULL, revoked REAL);
@@ -136,7 +144,40 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         return {t: int(self._read(f"SELECT COUNT(*) FROM {t}")[0][0])
-                for t in ("reports", "actions")}
+                for t in ("reports", "actions", "examples")}
+
+    # -- learning -----------------------------------------------------------------
+
+    def add_example(self, message_id: str, text: str, spam: bool, source: str) -> bool:
+        """A labelled text for the next retrain; a later label of the same message wins."""
+        self._write("INSERT INTO examples (message_id, text, spam, source, received) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
+                    "spam = excluded.spam, source = excluded.source",
+                    (message_id, text, int(spam), source, time.time()))
+        return True
+
+    def examples(self) -> list[tuple[str, bool]]:
+        return [(t, bool(s)) for t, s in self._read("SELECT text, spam FROM examples ORDER BY id")]
+
+    def add_model_version(self, examples: int, note: str) -> int:
+        """A new version number (its file is named after it by the caller)."""
+        return self._write("INSERT INTO model_versions (created, examples, note) "
+                           "VALUES (?, ?, ?)", (time.time(), examples, note))
+
+    def model_versions(self) -> list[dict[str, Any]]:
+        rows = self._read("SELECT version, created, examples, note FROM model_versions "
+                          "ORDER BY version")
+        return [{"version": r[0], "created": r[1], "examples": r[2], "note": r[3]}
+                for r in rows]
+
+    def active_model(self) -> int | None:
+        """The model version in use (None: the shipped model)."""
+        rows = self._read("SELECT version FROM model_active WHERE id = 1")
+        return None if not rows else rows[0][0]
+
+    def set_active_model(self, version: int | None) -> None:
+        self._write("INSERT INTO model_active (id, version) VALUES (1, ?) ON CONFLICT(id) "
+                    "DO UPDATE SET version = excluded.version", (version,))
 
     # -- API keys ---------------------------------------------------------------
 

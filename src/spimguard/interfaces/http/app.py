@@ -31,6 +31,7 @@ from spimguard.interfaces.http.schemas import (
     VerdictOut,
 )
 from spimguard.interfaces.http.service import Service, ServiceConfig
+from spimguard.learning.model import ModelError
 from spimguard.state.base import StoreError
 from spimguard.state.ledger import ApiKey
 
@@ -168,6 +169,26 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         if ids is None:
             raise HTTPException(404, f"no campaign {cid!r}")
         return {"campaign": cid, "status": "taken_down", "retract_ids": ids}
+
+    @app.get("/v1/model", dependencies=[admin_scope], summary="Content model versions")
+    def model() -> dict[str, Any]:
+        training = svc._training is not None and svc._training.is_alive()  # noqa: SLF001
+        return {"active": svc.ledger.active_model(), "versions": svc.ledger.model_versions(),
+                "examples": svc.ledger.counts()["examples"], "training": training,
+                "last_error": svc.last_training_error}
+
+    @app.post("/v1/model/retrain", status_code=202, dependencies=[admin_scope],
+              summary="Retrain the content model with every moderator label, in the background")
+    def model_retrain() -> dict[str, Any]:
+        return {"started": svc.start_retrain("requested through the API")}
+
+    @app.post("/v1/model/rollback", dependencies=[admin_scope],
+              summary="Back to the previous content model version (or the shipped one)")
+    def model_rollback() -> dict[str, Any]:
+        try:
+            return {"active": svc.rollback()}
+        except ModelError as e:
+            raise HTTPException(409, f"cannot load that version: {e}") from None
 
     @app.get("/healthz", summary="Liveness and store health")
     def healthz() -> dict[str, Any]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,9 @@ from spimguard.build import build_engine
 from spimguard.campaigns import Campaign, campaigns_for
 from spimguard.core.events import Event, MessageEvent, ReportEvent, UnlockEvent
 from spimguard.core.verdicts import AccountAction, Verdict
+from spimguard.detectors.content import ContentDetector
+from spimguard.learning.feedback import retrain, shipped_corpus, version_path
+from spimguard.learning.model import ContentModel, ModelError
 from spimguard.state.ledger import Ledger
 from spimguard.state.open import open_store
 from spimguard.state.profiles import profile_of
@@ -43,6 +48,12 @@ class ServiceConfig:
     auth: bool = True
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 1000
+    #: Retrain the content model after this many new moderator labels (0: only on request).
+    retrain_every: int = 10
+    #: Texts of this many recent messages are kept, so a report can name its text.
+    recent_texts: int = 50_000
+    #: What a retrain starts from (default: the shipped corpora).
+    base_corpus: Callable[[], tuple[list[str], list[bool]]] = shipped_corpus
 
 
 class _Metrics:
@@ -74,7 +85,12 @@ class Service:
         self.engine = build_engine(config.policy, store=self.store)
         self.metrics = _Metrics()
         self._lock = threading.Lock()
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._new_examples = 0
+        self._training: threading.Thread | None = None
+        self.last_training_error: str | None = None
         self._restore()
+        self._restore_model()
 
     def _restore(self) -> None:
         """Standing locks and challenges from the ledger win over whatever the store lost."""
@@ -88,6 +104,10 @@ class Service:
     # -- events ----------------------------------------------------------------
 
     def check(self, message: MessageEvent) -> Verdict:
+        if message.text is not None and self.config.recent_texts > 0:
+            self._texts[message.id] = message.text[:10_000]
+            if len(self._texts) > self.config.recent_texts:
+                self._texts.popitem(last=False)
         with self._lock:
             before = self.engine.account_state(message.sender, message.ts)
             start = time.perf_counter()
@@ -121,6 +141,14 @@ class Service:
         rid = self.ledger.add_report(event.ts, event.reporter, event.message_id, event.label,
                                      moderator)
         self.metrics.reports.labels(event.label).inc()
+        text = self._texts.get(event.message_id)
+        if moderator and text is not None:
+            self.ledger.add_example(event.message_id, text, event.label == "spam",
+                                    f"moderator {event.reporter}")
+            self._new_examples += 1
+            every = self.config.retrain_every
+            if every > 0 and self._new_examples >= every:
+                self.start_retrain("after moderator reports")
         with self._lock:
             self.engine.observe(event)
             state = campaigns_for(self.engine.store)
@@ -138,6 +166,87 @@ class Service:
         with self._lock:
             self.engine.observe(UnlockEvent(ts, user))
         self.metrics.account_actions.labels("unlock").inc()
+
+    # -- the content model --------------------------------------------------------
+
+    @property
+    def models_dir(self) -> Path:
+        return self.config.data_dir / "models"
+
+    def _content(self) -> ContentDetector | None:
+        return next((d for d in self.engine.detectors if isinstance(d, ContentDetector)), None)
+
+    @property
+    def content_model(self) -> ContentModel | None:
+        det = self._content()
+        return None if det is None else det.model
+
+    def _swap(self, model: ContentModel) -> None:
+        det = self._content()
+        if det is not None:
+            with self._lock:
+                det.model = model
+
+    def _restore_model(self) -> None:
+        version = self.ledger.active_model()
+        if version is None:
+            return
+        try:
+            self._swap(ContentModel.load(version_path(self.models_dir, version)))
+            log.info("content model v%d restored", version)
+        except ModelError as e:  # keep serving with the shipped model, say why
+            log.error("content model v%d cannot be loaded, using the shipped one: %s",
+                      version, e)
+
+    def start_retrain(self, note: str) -> bool:
+        """Retrain in the background; False when a retrain is already running."""
+        if self._training is not None and self._training.is_alive():
+            return False
+        self._new_examples = 0
+        self._training = threading.Thread(target=self._retrain, args=(note,),
+                                          name="spimguard-retrain", daemon=True)
+        self._training.start()
+        return True
+
+    def wait_for_training(self, timeout: float | None = None) -> None:
+        if self._training is not None:
+            self._training.join(timeout)
+
+    def _retrain(self, note: str) -> None:
+        try:
+            examples = self.ledger.examples()
+            texts, labels = self.config.base_corpus()
+            model = retrain(texts, labels, examples, note=note)
+            self.models_dir.mkdir(parents=True, exist_ok=True)
+            version = self.ledger.add_model_version(len(examples), note)
+            path = version_path(self.models_dir, version)
+            model.save(path)
+            self.ledger.set_active_model(version)
+            self._swap(model)
+            self.last_training_error = None
+            log.info("content model v%d trained on %d moderator labels", version,
+                     len(examples))
+        except Exception as e:  # a failed retrain leaves the current model in place
+            self.last_training_error = f"{type(e).__name__}: {e}"
+            log.exception("retraining the content model failed")
+
+    def activate_model(self, version: int | None) -> None:
+        """Use model ``version`` (None: the shipped one); ``ModelError`` if it can't load."""
+        from spimguard.learning.shipped import load_shipped_model
+
+        model = (load_shipped_model() if version is None
+                 else ContentModel.load(version_path(self.models_dir, version)))
+        self._swap(model)
+        self.ledger.set_active_model(version)
+
+    def rollback(self) -> int | None:
+        """Back to the version before the active one (or to the shipped model)."""
+        active = self.ledger.active_model()
+        older = [v["version"] for v in self.ledger.model_versions()
+                 if active is None or v["version"] < active]
+        target = older[-1] if older and active is not None else None
+        self.activate_model(target)
+        return target
 
     # -- reading ---------------------------------------------------------------
 
