@@ -249,3 +249,38 @@ def test_openapi_and_health(api: Api) -> None:
     assert {"/v1/check", "/v1/events", "/v1/reports", "/v1/campaigns/{cid}/takedown",
             "/v1/accounts/{user}/unlock", "/healthz", "/metrics"} <= set(doc["paths"])
     assert api.c.get("/healthz").json() == {"status": "ok", "store": "memory"}
+
+
+# -- operator lists ----------------------------------------------------------------
+
+def test_lists_block_allow_and_decoys_take_effect(api: Api) -> None:
+    link = "look at this https://totally-new-host-7781.example/page"
+    before = api.send(link, "alice")
+    assert "URL_BLOCKLISTED" not in {s["name"] for s in before["signals"]}
+    r = api.c.put("/v1/lists/block", json={"entries": ["totally-new-host-7781.example"]},
+                  headers=api.admin_h)
+    assert r.status_code == 200 and r.json()["entries"] == 1
+    after = api.send(link, "alice")
+    assert "URL_BLOCKLISTED" in {s["name"] for s in after["signals"]}
+    assert api.c.get("/v1/lists/block", headers=api.admin_h).json()["entries"] == [
+        "totally-new-host-7781.example"]
+    api.c.put("/v1/lists/block", json={"entries": []}, headers=api.admin_h)
+    assert "URL_BLOCKLISTED" not in {s["name"] for s in api.send(link, "alice")["signals"]}
+
+    r = api.c.put("/v1/lists/decoys", json={"entries": ["@honey:x"]}, headers=api.admin_h)
+    assert r.status_code == 200
+    v = api.send("hi there friend", "mallory", recipients=["@honey:x"])
+    assert "DECOY_HIT" in {s["name"] for s in v["signals"]} and v["account_action"] == "lock"
+
+
+@pytest.mark.parametrize(("name", "body", "status"), [
+    ("nope", {"entries": []}, 422),
+    ("block", {"entries": ["a\nb"]}, 422),
+    ("block", {"entries": [""]}, 422),
+    ("block", {"entries": "x"}, 422),
+])
+def test_bad_list_requests(api: Api, name: str, body: dict, status: int) -> None:  # type: ignore[type-arg]
+    r = api.c.put(f"/v1/lists/{name}", json=body, headers=api.admin_h)
+    assert r.status_code == status
+    assert api.c.put("/v1/lists/block", json={"entries": []},
+                     headers=api.check_h).status_code == 403

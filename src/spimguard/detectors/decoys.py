@@ -79,6 +79,10 @@ class DecoysDetector(DetectorBase):
     def remove(self, user: str) -> None:
         self._decoys.discard(user)
 
+    def replace(self, users: Iterable[str], keep: Iterable[str] = ()) -> None:
+        """Set the decoys to ``users`` plus ``keep`` (those of the policy), in one step."""
+        self._decoys = {u for u in users if u} | set(keep)
+
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         msg = ctx.message
         if not self._decoys or (msg.room is not None and not self.include_rooms):

@@ -25,6 +25,8 @@ from spimguard.core.verdicts import Verdict
 from spimguard.interfaces.http.limits import BodyLimit
 from spimguard.interfaces.http.schemas import (
     AccountOut,
+    ListIn,
+    ListName,
     MessageIn,
     ReportIn,
     ReportOut,
@@ -169,6 +171,18 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         if ids is None:
             raise HTTPException(404, f"no campaign {cid!r}")
         return {"campaign": cid, "status": "taken_down", "retract_ids": ids}
+
+    @app.get("/v1/lists/{name}", dependencies=[admin_scope],
+             summary="An operator list: block, allow (hosts, IPs, URLs) or decoys (user ids)")
+    def get_list(name: ListName) -> dict[str, Any]:
+        return {"name": name, "entries": svc.read_list(name)}
+
+    @app.put("/v1/lists/{name}", dependencies=[admin_scope],
+             summary="Replace an operator list; takes effect at once in this worker, "
+                     "within 5 s in the others")
+    def put_list(name: ListName, body: ListIn) -> dict[str, Any]:
+        svc.write_list(name, body.entries)
+        return {"name": name, "entries": len(body.entries)}
 
     @app.get("/v1/model", dependencies=[admin_scope], summary="Content model versions")
     def model() -> dict[str, Any]:

@@ -9,11 +9,12 @@ still has the last word on what an event means.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-__all__ = ["AccountOut", "MessageIn", "ReportIn", "ReportOut", "SignalOut", "VerdictOut"]
+__all__ = ["AccountOut", "ListIn", "ListName", "MessageIn", "ReportIn", "ReportOut",
+           "SignalOut", "VerdictOut"]
 
 #: Bounds of one message; the engine analyses at most 64 K characters anyway.
 MAX_TEXT = 100_000
@@ -81,3 +82,15 @@ class AccountOut(BaseModel):
     action: Literal["challenge", "lock"] | None
     profile: dict[str, Any] | None
     history: list[dict[str, Any]]
+
+
+ListName = Literal["block", "allow", "decoys"]
+#: One list entry: a host, IP, URL or user id on one line.
+Entry = Annotated[str, StringConstraints(min_length=1, max_length=2048,
+                                         pattern=r"^[^\r\n\x00]+$")]
+
+
+class ListIn(BaseModel):
+    """The whole new content of a list (it replaces the old one)."""
+
+    entries: list[Entry] = Field(max_length=1_000_000)

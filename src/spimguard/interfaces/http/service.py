@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,24 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from spimguard.build import build_engine
 from spimguard.campaigns import Campaign, campaigns_for
 from spimguard.core.events import Event, MessageEvent, ReportEvent, UnlockEvent
+from spimguard.core.policy import Policy
 from spimguard.core.verdicts import AccountAction, Verdict
 from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.decoys import DecoysDetector
+from spimguard.detectors.links import LinksDetector
 from spimguard.learning.feedback import retrain, shipped_corpus, version_path
 from spimguard.learning.model import ContentModel, ModelError
 from spimguard.state.ledger import Ledger
 from spimguard.state.open import open_store
 from spimguard.state.profiles import profile_of
 
-__all__ = ["Service", "ServiceConfig"]
+__all__ = ["LISTS", "Service", "ServiceConfig"]
+
+#: Lists an operator edits through the API: link block and allow lists (hosts,
+#: IPs or URLs, as in the policy's list files) and decoy accounts.
+LISTS = ("block", "allow", "decoys")
+#: Seconds between checks of the list files for edits made by another worker.
+LIST_CHECK_EVERY = 5.0
 
 log = logging.getLogger("spimguard.service")
 
@@ -82,7 +91,11 @@ class Service:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = Ledger(config.data_dir / "ledger.sqlite")
         self.store = open_store(config.store, config.data_dir)
-        self.engine = build_engine(config.policy, store=self.store)
+        self.lists_dir = config.data_dir / "lists"
+        self.lists_dir.mkdir(exist_ok=True)
+        for name in LISTS:
+            self.list_path(name).touch(exist_ok=True)
+        self.engine = build_engine(self._policy_with_lists(), store=self.store)
         self.metrics = _Metrics()
         self._lock = threading.Lock()
         self._texts: OrderedDict[str, str] = OrderedDict()
@@ -91,6 +104,10 @@ class Service:
         self.last_training_error: str | None = None
         self._restore()
         self._restore_model()
+        self._decoys_seen = -1
+        self._decoys_checked = 0.0
+        self._policy_decoys: dict[int, frozenset[str]] = {}
+        self._sync_decoys(force=True)
 
     def _restore(self) -> None:
         """Standing locks and challenges from the ledger win over whatever the store lost."""
@@ -104,6 +121,7 @@ class Service:
     # -- events ----------------------------------------------------------------
 
     def check(self, message: MessageEvent) -> Verdict:
+        self._sync_decoys()
         if message.text is not None and self.config.recent_texts > 0:
             self._texts[message.id] = message.text[:10_000]
             if len(self._texts) > self.config.recent_texts:
@@ -247,6 +265,66 @@ class Service:
         target = older[-1] if older and active is not None else None
         self.activate_model(target)
         return target
+
+    # -- operator lists ------------------------------------------------------------
+    # Kept as files in the data folder, so every worker on the machine serves the
+    # same lists: the links detector's lists reload on change, decoys are re-read.
+
+    def list_path(self, name: str) -> Path:
+        if name not in LISTS:
+            raise KeyError(name)
+        return self.lists_dir / f"{name}.txt"
+
+    def read_list(self, name: str) -> list[str]:
+        path = self.list_path(name)
+        if not path.exists():
+            return []
+        return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+    def write_list(self, name: str, entries: list[str]) -> None:
+        """Replace a list; written to a temporary file and renamed, so readers never see half."""
+        path = self.list_path(name)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(e + "\n" for e in entries), encoding="utf-8")
+        tmp.replace(path)
+        with self._lock:
+            for det in self.engine.detectors:
+                if isinstance(det, LinksDetector):
+                    for lst in (det.analyzer.blocklist, det.analyzer.allowlist):
+                        lst.reload_if_changed(force_check=True)
+        self._sync_decoys(force=True)
+
+    def _policy_with_lists(self) -> Policy:
+        """The policy, with the operator's list files added to the links detector's lists."""
+        from spimguard.links.shipped import DEFAULT_ALLOW, DEFAULT_BLOCK, data_path
+
+        pol = Policy.load(self.config.policy)
+        links = dict(pol.detector_settings.get("links", {}))
+        for key, name, defaults in (("block_lists", "block", DEFAULT_BLOCK),
+                                    ("allow_lists", "allow", DEFAULT_ALLOW)):
+            base = links.get(key)
+            if base is None:
+                base = [str(data_path(n)) for n in defaults]
+            links[key] = [*base, str(self.list_path(name))]
+        return replace(pol, detector_settings={**pol.detector_settings, "links": links})
+
+    def _sync_decoys(self, force: bool = False) -> None:
+        """Decoys from the file (another worker may have changed it) plus the policy's."""
+        now = time.monotonic()
+        if not force and now - self._decoys_checked < LIST_CHECK_EVERY:
+            return
+        self._decoys_checked = now
+        path = self.list_path("decoys")
+        stamp = path.stat().st_mtime_ns if path.exists() else -1
+        if stamp == self._decoys_seen:
+            return
+        self._decoys_seen = stamp
+        users = self.read_list("decoys")
+        with self._lock:
+            for det in self.engine.detectors:
+                if isinstance(det, DecoysDetector):
+                    keep = self._policy_decoys.setdefault(id(det), det.decoys)
+                    det.replace(users, keep=keep)
 
     # -- reading ---------------------------------------------------------------
 
