@@ -21,8 +21,9 @@ from spimguard.core.policy import Policy
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.core.verdicts import AccountAction, TraceEntry, Verdict
 from spimguard.state.base import Store
+from spimguard.state.batch import BatchedStore
 from spimguard.state.memory import MemoryStore
-from spimguard.text import normalize
+from spimguard.text import NormalizedText, normalize
 
 __all__ = ["ENGINE_SIGNALS", "MAX_ANALYSED_CHARS", "Engine"]
 
@@ -49,7 +50,9 @@ class Engine:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.policy = policy or Policy()
-        self.store: Store = store if store is not None else MemoryStore()
+        base: Store = store if store is not None else MemoryStore()
+        #: A store across the network is batched per message (few round trips).
+        self.store: Store = BatchedStore(base) if getattr(base, "remote", False) else base
         self._clock = clock
         self.detectors = [d for d in detectors if d.name not in self.policy.disabled]
         specs: dict[str, SignalSpec] = {s.name: s for s in ENGINE_SIGNALS}
@@ -81,6 +84,29 @@ class Engine:
                 truncated = True
                 text = text[:MAX_ANALYSED_CHARS]
             normalized = normalize(text)
+        batch = self.store if isinstance(self.store, BatchedStore) else None
+        if batch is not None:
+            batch.begin(now, self._prefetch(message))
+        try:
+            return self._check(message, now, normalized, truncated)
+        finally:
+            if batch is not None:
+                batch.commit()
+
+    def _prefetch(self, message: MessageEvent) -> list[str]:
+        """Keys the detectors will read for this message (fetched in one round trip)."""
+        keys = [_account_key(message.sender)]
+        for det in self.detectors:
+            announce = getattr(det, "prefetch", None)
+            if announce is not None:
+                try:
+                    keys.extend(announce(message))
+                except Exception:  # a hint only: the reads still happen one by one
+                    log.exception("detector %s failed to list its keys", det.name)
+        return keys
+
+    def _check(self, message: MessageEvent, now: float, normalized: NormalizedText | None,
+               truncated: bool) -> Verdict:
         ctx = MessageContext(message, normalized, self.store, now, truncated)
         hits: list[Hit] = []
         trace: list[TraceEntry] = []

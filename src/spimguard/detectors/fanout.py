@@ -109,6 +109,9 @@ class FanoutDetector(DetectorBase):
             keys.append((_shape(ctx.text.match), None))
         return keys
 
+    def prefetch(self, message: MessageEvent) -> list[str]:
+        return [_key(message.sender)]
+
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         if ctx.text is None:
             raise Abstain("no readable text (encrypted): counted by recipients only")

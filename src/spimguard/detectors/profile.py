@@ -79,6 +79,9 @@ class ProfileDetector(DetectorBase):
         #: (message id, domains, scripts) computed in check, learned in observe.
         self._pending: tuple[str, list[str], set[str]] | None = None
 
+    def prefetch(self, message: MessageEvent) -> list[str]:
+        return [profile_key(message.sender)]
+
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         msg = ctx.message
         domains = message_domains(ctx)

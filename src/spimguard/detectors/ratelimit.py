@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from spimguard.core.context import MessageContext
+from spimguard.core.events import MessageEvent
 from spimguard.core.signals import Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
 from spimguard.detectors.shared import message_domains
@@ -76,6 +77,9 @@ class RateLimitDetector(DetectorBase):
 
         return cls(num("per_minute", 30.0), num("new_per_hour", 20.0),
                    num("link_per_minute", 300.0))
+
+    def prefetch(self, message: MessageEvent) -> list[str]:
+        return [f"rl:msg:{message.sender}", f"rl:new:{message.sender}"]
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         msg, store, now = ctx.message, ctx.store, ctx.now

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from spimguard.core.context import MessageContext
+from spimguard.core.events import MessageEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
 from spimguard.detectors.shared import message_domains
-from spimguard.state.profiles import contacts_of, profile_of
+from spimguard.state.profiles import contacts_key, contacts_of, profile_key, profile_of
 
 __all__ = ["StrangerDetector"]
 
@@ -43,6 +44,12 @@ class StrangerDetector(DetectorBase):
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> StrangerDetector:
         return cls()
+
+    def prefetch(self, message: MessageEvent) -> list[str]:
+        keys = [profile_key(message.sender)]
+        for r in message.recipients[:MAX_CHECKED]:
+            keys += [contacts_key(r), profile_key(r)]
+        return keys
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         msg = ctx.message

@@ -161,6 +161,8 @@ class RedisStore:
     """
 
     SCHEME = "redis"
+    #: Across the network: the engine batches each message's calls (state/batch.py).
+    remote = True
     #: Wall-clock seconds Redis keeps a key past its ttl before collecting it.
     NATIVE_MARGIN = 3600.0
 
@@ -228,6 +230,21 @@ class RedisStore:
         except redis.RedisError as e:
             raise self._error("MGET", e) from e
         return [self._value(k, raw, now) for k, raw in zip(keys, raws, strict=True)]
+
+    def write_many(self, writes: list[tuple[str, str, Any, float, float | None]]) -> None:
+        """Sets and deletes, in order, in one pipeline (one round trip)."""
+        pipe = self._client.pipeline(transaction=False)
+        for op, key, value, now, ttl in writes:
+            if op == "set":
+                expires = _NEVER if ttl is None else now + ttl
+                pipe.set(self.key(key), _HEADER.pack(expires) + encode(value),
+                         px=_native_px(ttl, self.NATIVE_MARGIN))
+            else:
+                pipe.delete(self.key(key))
+        try:
+            pipe.execute()
+        except redis.RedisError as e:
+            raise self._error("pipeline", e) from e
 
     def set(self, key: str, value: Any, now: float, ttl: float | None = None) -> None:
         expires = _NEVER if ttl is None else now + ttl
@@ -349,11 +366,20 @@ class FallbackStore:
     def __repr__(self) -> str:
         return f"FallbackStore({self.primary!r}, {self.fallback!r})"
 
+    @property
+    def remote(self) -> bool:
+        return bool(getattr(self.primary, "remote", False))
+
     def get(self, key: str, now: float) -> Any | None:
         return self._call(lambda s: s.get(key, now))
 
     def get_many(self, keys: list[str], now: float) -> list[Any | None]:
         return self._call(lambda s: get_many(s, keys, now))
+
+    def write_many(self, writes: list[tuple[str, str, Any, float, float | None]]) -> None:
+        from spimguard.state.batch import write_many
+
+        self._call(lambda s: write_many(s, writes), [w[1] for w in writes])
 
     def set(self, key: str, value: Any, now: float, ttl: float | None = None) -> None:
         self._call(lambda s: s.set(key, value, now, ttl), (key,))
