@@ -165,3 +165,27 @@ def test_new_device_link_to_a_well_known_site_counts_half(url: str, well_known: 
     assert burst, v.to_dict()
     assert burst[0].score == pytest.approx(8.0 * (0.25 if well_known else 0.5))
     assert ("URL_ALLOWLISTED" in {s.name for s in v.signals}) == well_known
+
+
+def test_slow_spread_after_a_new_login_adds_up_beyond_the_window() -> None:
+    """One link every 40 minutes never fills the 15-minute window, yet counts up."""
+    eng = build_engine()
+    t = established(eng)
+    eng.observe(LoginEvent(t, "alice", ip="203.0.113.99", device="stolen-session"))
+    scores = []
+    for i, f in enumerate(FRIENDS[:4]):
+        v = eng.check(MessageEvent(t + 600 + i * 2400, f"s{i}", "alice", (f,),
+                                   f"can you check this doc for me? https://doc-{i}.example-files.top/d"))
+        burst = [s for s in v.signals if s.name == "NEW_DEVICE_BURST"]
+        assert burst, v.to_dict()
+        scores.append(burst[0].score)
+        assert f"links to {i + 1} people" in burst[0].detail
+    assert scores[0] < scores[1] < scores[2]  # grows although each message is alone
+    prof = profile_of(eng.store, "alice", t + 10_000)
+    assert prof is not None and prof.login_links == 4
+    assert AccountProfile.from_bytes(prof.to_bytes()).login_links == 4
+    # the same friend again is not a new person; a new login starts counting afresh
+    eng.check(MessageEvent(t + 10_000, "s9", "alice", (FRIENDS[0],), "and https://x.example.top/"))
+    assert profile_of(eng.store, "alice", t + 10_001).login_links == 4  # type: ignore[union-attr]
+    eng.observe(LoginEvent(t + 11_000, "alice", ip="203.0.113.100", device="stolen-session"))
+    assert profile_of(eng.store, "alice", t + 11_001).login_links == 0  # type: ignore[union-attr]

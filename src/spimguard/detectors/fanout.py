@@ -90,7 +90,7 @@ class FanoutDetector(DetectorBase):
                    "six-tenths of that for text without a link."),
         SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people after a login from a "
                    "device or IP the account never used: 0.5 for the first, +0.25 per further "
-                   "recipient, within 2 hours; six-tenths of that up to 24 hours; half when every "
+                   "recipient (in the window or since the login), within 2 hours; six-tenths of that up to 24 hours; half when every "
                    "link goes to a well-known (allowlisted) site."),
     )
 
@@ -137,14 +137,16 @@ class FanoutDetector(DetectorBase):
         if (has_link and prof is not None and prof.new_login_ts is not None
                 and ctx.now - prof.new_login_ts < NEW_LOGIN_WINDOW):
             rcpts = {r for t, k, r in recent if k & _DOMAIN_BIT} | now_rcpts
-            strength = min(1.0, 0.5 + 0.25 * (len(rcpts) - 1))
+            # people sent a link since the login, also beyond the 15-minute window
+            n = max(len(rcpts), prof.login_links + prof.new_since_login(msg.recipients))
+            strength = min(1.0, 0.5 + 0.25 * (n - 1))
             if ctx.now - prof.new_login_ts > FRESH_LOGIN:
                 strength *= LATE_FACTOR  # an attacker who waits is still an attacker
             if ctx.memo.get(ALL_LINKS_WELL_KNOWN):
                 strength *= WELL_KNOWN_FACTOR
             minutes = int((ctx.now - prof.new_login_ts) // 60)
             hits.append(Hit("NEW_DEVICE_BURST", strength,
-                            f"links to {len(rcpts)} people {minutes} min after a login from a "
+                            f"links to {n} people {minutes} min after a login from a "
                             f"new {prof.new_login_detail}"))
         return hits
 

@@ -38,7 +38,8 @@ MAX_SCRIPTS = 4
 MAX_DETAIL = 120
 #: Smoothing of running averages (weight of the newest message).
 ALPHA = 0.05
-#: Format version, counts, then created/first-seen/new-login times, message
+#: Format version, counts, links since the new login, then created/first-seen/new-login
+#: times, message
 #: count, link rate, length mean and mean square, and the hour histogram.
 _HEAD = struct.Struct("<8B3dI3f24H")
 _VERSION = 1
@@ -83,6 +84,9 @@ class AccountProfile:
     #: Time of the latest login from a device or IP never seen before.
     new_login_ts: float | None = None
     new_login_detail: str = ""
+    #: People sent a link since that login, each counted once (up to 255): a
+    #: stolen session spreading slowly still adds up, hour after hour.
+    login_links: int = 0
 
     # -- learning ------------------------------------------------------------
 
@@ -93,6 +97,8 @@ class AccountProfile:
         self.messages = min(self.messages + 1, 0xFFFFFFFF)
         h = int(ts // 3600) % 24
         self.hours[h] = min(self.hours[h] + 1, 65_535)
+        if domains and self.new_login_ts is not None:
+            self.login_links = min(255, self.login_links + self.new_since_login(recipients))
         for r in recipients[:MAX_RECIPIENTS]:
             _remember(self.recipients, hash32(r), ts, MAX_RECIPIENTS)
         for d in domains[:MAX_DOMAINS]:
@@ -117,6 +123,7 @@ class AccountProfile:
         if known and news:
             self.new_login_ts = ts
             self.new_login_detail = " and ".join(news)
+            self.login_links = 0
 
     # -- reading -------------------------------------------------------------
 
@@ -132,6 +139,14 @@ class AccountProfile:
         """When this account last messaged ``user`` (None: not among its recent recipients)."""
         return self.recipients.get(hash32(user))
 
+    def new_since_login(self, recipients: tuple[str, ...]) -> int:
+        """How many of ``recipients`` this account has not written to since its new login."""
+        since = self.new_login_ts
+        if since is None:
+            return 0
+        return sum(1 for r in recipients[:MAX_RECIPIENTS]
+                   if self.recipients.get(hash32(r), -1.0) < since)
+
     def knows_domain(self, domain: str) -> bool:
         return hash32(domain) in self.domains
 
@@ -146,7 +161,8 @@ class AccountProfile:
     def to_bytes(self) -> bytes:
         detail = self.new_login_detail.encode("utf-8", "replace")[:MAX_DETAIL]
         head = _HEAD.pack(_VERSION, len(self.recipients), len(self.domains),
-                          len(self.devices), len(self.ips), len(self.scripts), len(detail), 0,
+                          len(self.devices), len(self.ips), len(self.scripts), len(detail),
+                          min(self.login_links, 255),
                           _opt(self.created_ts), _opt(self.first_seen), _opt(self.new_login_ts),
                           self.messages, self.link_rate, self.length_mean,
                           min(self.length_sq, 3e38), *self.hours)
@@ -178,7 +194,7 @@ class AccountProfile:
         return cls(created_ts=_back(v[8]), first_seen=_back(v[9]), messages=v[11],
                    hours=list(v[15:39]), recipients=parts[0], domains=parts[1],
                    link_rate=v[12], length_mean=v[13], length_sq=v[14], scripts=scripts,
-                   devices=parts[2], ips=parts[3], new_login_ts=_back(v[10]),
+                   devices=parts[2], ips=parts[3], new_login_ts=_back(v[10]), login_links=v[7],
                    new_login_detail=detail)
 
 
