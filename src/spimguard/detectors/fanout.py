@@ -90,8 +90,9 @@ class FanoutDetector(DetectorBase):
                    "six-tenths of that for text without a link."),
         SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people after a login from a "
                    "device or IP the account never used: 0.5 for the first, +0.25 per further "
-                   "recipient (in the window or since the login), within 2 hours; six-tenths of that up to 24 hours; half when every "
-                   "link goes to a well-known (allowlisted) site."),
+                   "recipient (in the window or since the login), within 2 hours; "
+                   "six-tenths of that up to 24 hours; half when every link goes to a "
+                   "well-known (allowlisted) site."),
     )
 
     def __init__(self) -> None:
