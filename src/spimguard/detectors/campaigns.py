@@ -45,8 +45,7 @@ from typing import Any
 
 from spimguard.campaigns.model import CampaignStatus, Match
 from spimguard.campaigns.settings import CampaignSettings
-from spimguard.campaigns.shared import campaigns_for
-from spimguard.campaigns.state import Campaigns
+from spimguard.campaigns.shared import CampaignState, campaigns_for
 from spimguard.core.context import MessageContext
 from spimguard.core.events import Event, MessageEvent, ReportEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
@@ -70,10 +69,11 @@ class CampaignsDetector(DetectorBase):
                    "campaign (by thresholds, a decoy hit, reports or a moderator)."),
     )
 
-    def __init__(self, state: Campaigns | None = None,
+    def __init__(self, state: CampaignState | None = None,
                  settings: CampaignSettings | None = None) -> None:
-        """``state``: a shared :class:`Campaigns` (library use); ``None`` binds to the
-        engine's store on first use (:func:`spimguard.campaigns.campaigns_for`)."""
+        """``state``: a shared :class:`~spimguard.campaigns.Campaigns` (library use);
+        ``None`` binds to the engine's store on first use
+        (:func:`spimguard.campaigns.campaigns_for`)."""
         self._settings = settings
         self._state = state
         self._fixed = state is not None
@@ -86,7 +86,7 @@ class CampaignsDetector(DetectorBase):
         return cls(settings=CampaignSettings.from_mapping(settings))
 
     @property
-    def state(self) -> Campaigns | None:
+    def state(self) -> CampaignState | None:
         """The campaign state (``None`` until the first message when bound lazily)."""
         return self._state
 
@@ -102,14 +102,20 @@ class CampaignsDetector(DetectorBase):
         return () if hit is None else (hit,)
 
     def observe(self, event: Event, now: float) -> None:
-        if isinstance(event, ReportEvent) and self._state is not None:
-            self._state.report(event.reporter, event.message_id, event.label, now)
+        if not isinstance(event, ReportEvent):
+            return
+        state = self._state
+        if state is None and self.store is not None:
+            # a worker may get the report of a message another worker checked
+            state = self._bind(self.store)
+        if state is not None:
+            state.report(event.reporter, event.message_id, event.label, now)
 
     def on_verdict(self, message: MessageEvent, verdict: Verdict, now: float) -> None:
         if self._state is not None:
             self._state.record(message, verdict, now)
 
-    def _bind(self, store: object) -> Campaigns:
+    def _bind(self, store: object) -> CampaignState:
         if self._state is None or (not self._fixed and self._store is not store):
             self._state = campaigns_for(store, self._settings or CampaignSettings())
             self._store = store

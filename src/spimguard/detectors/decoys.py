@@ -23,8 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from spimguard.campaigns.shared import campaigns_for
-from spimguard.campaigns.state import Campaigns
+from spimguard.campaigns.shared import CampaignState, campaigns_for
 from spimguard.core.context import MessageContext
 from spimguard.core.events import MessageEvent
 from spimguard.core.signals import Hit, SignalSpec
@@ -42,9 +41,9 @@ class DecoysDetector(DetectorBase):
                    "person writes to; its campaign is confirmed at once."),
     )
 
-    def __init__(self, decoys: Iterable[str] = (), state: Campaigns | None = None,
+    def __init__(self, decoys: Iterable[str] = (), state: CampaignState | None = None,
                  include_rooms: bool = False) -> None:
-        """``state``: the same :class:`Campaigns` as the campaigns detector's (library
+        """``state``: the same campaign state as the campaigns detector's (library
         use); ``None`` binds to the engine's store on first use."""
         self._decoys: set[str] = set(decoys)
         self._state = state
@@ -103,7 +102,7 @@ class DecoysDetector(DetectorBase):
         if self._state is not None:
             self._state.record(message, verdict, now)
 
-    def _bind(self, store: object) -> Campaigns:
+    def _bind(self, store: object) -> CampaignState:
         if self._state is None or (not self._fixed and self._store is not store):
             self._state = campaigns_for(store)
             self._store = store

@@ -132,6 +132,7 @@ class Service:
             verdict = self.engine.check(message)
             self.metrics.latency.observe(time.perf_counter() - start)
             after = self.engine.account_state(message.sender, message.ts)
+        self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
         if after is not None and after is not before:
             reason = ", ".join(s.name for s in verdict.signals[:4])
@@ -152,7 +153,16 @@ class Service:
             return None
         with self._lock:
             self.engine.observe(event)
+        self._commit()
         return None
+
+    def _commit(self) -> None:
+        """End the request's writes: a SQLite file shared by several workers must not stay
+        locked by one between requests (one commit per request, no fsync)."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            with self._lock:
+                flush()
 
     def report(self, event: ReportEvent, moderator: bool) -> tuple[int, str | None]:
         """Durable first (the id returned is on disk), then applied to the engine."""
