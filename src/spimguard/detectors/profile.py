@@ -77,7 +77,9 @@ class ProfileDetector(DetectorBase):
 
     def __init__(self) -> None:
         #: (message id, domains, scripts) computed in check, learned in observe.
-        self._pending: tuple[str, list[str], set[str]] | None = None
+        #: (message id, domains, scripts, the sender's profile as read in check),
+        #: learned in observe without decoding the profile a second time.
+        self._pending: tuple[str, list[str], set[str], AccountProfile | None] | None = None
 
     def prefetch(self, message: MessageEvent) -> list[str]:
         return [profile_key(message.sender)]
@@ -86,8 +88,8 @@ class ProfileDetector(DetectorBase):
         msg = ctx.message
         domains = message_domains(ctx)
         scripts = _scripts(ctx.text.clean) if ctx.text is not None else set()
-        self._pending = (msg.id, domains, scripts)
         prof = profile_of(ctx.store, msg.sender, ctx.now, ctx.memo)
+        self._pending = (msg.id, domains, scripts, prof)
         if prof is None or prof.messages < MIN_HISTORY:
             raise Abstain("not enough history")
         odd: list[str] = []
@@ -142,12 +144,15 @@ class ProfileDetector(DetectorBase):
         return profile_of(store, user, now) or AccountProfile()
 
     def _learn_message(self, store: Store, msg: MessageEvent, now: float) -> None:
-        prof = self._profile(store, msg.sender, now)
         text = msg.text or ""
-        if self._pending is not None and self._pending[0] == msg.id:
-            _, domains, scripts = self._pending
+        pending = self._pending
+        if pending is not None and pending[0] == msg.id:
+            _, domains, scripts, prof = pending
+            if prof is None:
+                prof = AccountProfile()
         else:  # a message this engine did not check: learn what is cheap to learn
             domains, scripts = [], _scripts(text)
+            prof = self._profile(store, msg.sender, now)
         self._pending = None
         prof.learn_message(now, msg.recipients, len(text), domains, scripts)
         store.set(profile_key(msg.sender), prof.to_bytes(), now, PROFILE_TTL)
