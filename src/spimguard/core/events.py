@@ -82,6 +82,9 @@ class ReportEvent:
     reporter: str
     message_id: str
     label: Literal["spam", "ham"]
+    #: A moderator's decision rather than a user's opinion (an optional field
+    #: beyond spec §2; the HTTP API sets it for keys with the admin scope).
+    moderator: bool = False
     type: Literal["report"] = "report"
 
 
@@ -218,7 +221,7 @@ def parse_event(obj: Any) -> Event:
     if kind == "report":
         return ReportEvent(
             ts, _str(obj, "reporter") or "", _str(obj, "message_id") or "",
-            _label(obj, required=True) or "spam",
+            _label(obj, required=True) or "spam", _bool(obj, "moderator", False),
         )
     if kind == "unlock":
         return UnlockEvent(ts, _str(obj, "user") or "")

@@ -14,6 +14,7 @@ from spimguard.detectors.links import LinksDetector
 from spimguard.detectors.obfuscation import ObfuscationDetector
 from spimguard.detectors.profile import ProfileDetector
 from spimguard.detectors.ratelimit import RateLimitDetector
+from spimguard.detectors.reputation import ReputationDetector
 from spimguard.detectors.stranger import StrangerDetector
 
 __all__ = ["REGISTRY", "Detector", "DetectorBase", "DetectorFactory"]
@@ -30,6 +31,7 @@ REGISTRY: dict[str, DetectorFactory] = {
     "fanout": FanoutDetector.from_settings,
     "stranger": StrangerDetector.from_settings,
     "ratelimit": RateLimitDetector.from_settings,
+    "reputation": ReputationDetector.from_settings,
     "campaigns": CampaignsDetector.from_settings,
     "decoys": DecoysDetector.from_settings,
 }

@@ -146,7 +146,8 @@ class Service:
         if isinstance(event, MessageEvent):
             return self.check(event)
         if isinstance(event, ReportEvent):
-            self.report(event, moderator=False)
+            # a batch needs only the check scope: its reports are users' reports
+            self.report(replace(event, moderator=False), moderator=False)
             return None
         if isinstance(event, UnlockEvent):
             self.unlock(event.user, event.ts, "unlock event")
@@ -166,6 +167,8 @@ class Service:
 
     def report(self, event: ReportEvent, moderator: bool) -> tuple[int, str | None]:
         """Durable first (the id returned is on disk), then applied to the engine."""
+        if moderator and not event.moderator:
+            event = replace(event, moderator=True)
         rid = self.ledger.add_report(event.ts, event.reporter, event.message_id, event.label,
                                      moderator)
         self.metrics.reports.labels(event.label).inc()
