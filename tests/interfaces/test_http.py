@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def test_keys_are_required_and_scoped(api: Api) -> None:
     assert api.c.post("/v1/check", json=body, headers=api.admin_h).status_code == 200
 
 
-def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
+def test_keys_cli_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spimguard.interfaces.http import app as http_app
+
+    monkeypatch.setattr(http_app._KeyCache, "TTL", 0.2)  # noqa: SLF001
     run = CliRunner()
     out = run.invoke(cli, ["keys", "create", "bot", "--scope", "check",
                            "--data-dir", str(tmp_path)])
@@ -88,6 +92,7 @@ def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
     assert client.post("/v1/check", json=body, headers=h).status_code == 200
     assert run.invoke(cli, ["keys", "revoke", made["key_id"],
                             "--data-dir", str(tmp_path)]).exit_code == 0
+    time.sleep(0.3)  # tokens are looked up again after the cache's TTL
     assert client.post("/v1/check", json=body, headers=h).status_code == 401
     bad = run.invoke(cli, ["keys", "create", "x", "--scope", "root", "--data-dir", str(tmp_path)])
     assert bad.exit_code == 2 and "scopes" in bad.output

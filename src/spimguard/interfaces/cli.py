@@ -453,7 +453,7 @@ def keys_list(data_dir: DataDirOpt = Path("spimguard-data")) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key_id from keys list.")],
                 data_dir: DataDirOpt = Path("spimguard-data")) -> None:
-    """Revoke a key at once (the running service checks the ledger on every call)."""
+    """Revoke a key (running services stop accepting it within 2 seconds)."""
     if not _ledger(data_dir).revoke_key(key_id):
         _fail(f"no live key {key_id!r}")
     _note(f"revoked {key_id}")

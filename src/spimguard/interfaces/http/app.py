@@ -70,7 +70,7 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
             if creds is None or creds.scheme.lower() != "bearer":
                 raise HTTPException(401, "missing bearer token (spimguard keys create)",
                                     headers={"WWW-Authenticate": "Bearer"})
-            key = svc.ledger.authenticate(creds.credentials)
+            key = keys.get(creds.credentials)
             if key is None:
                 raise HTTPException(401, "unknown or revoked API key",
                                     headers={"WWW-Authenticate": "Bearer"})
@@ -80,6 +80,7 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         return Depends(dep)
 
     check_scope, admin_scope = scope("check"), scope("admin")
+    keys = _KeyCache(svc)
 
     @app.exception_handler(StoreError)
     async def store_down(_: Request, exc: StoreError) -> JSONResponse:
@@ -98,10 +99,13 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
 
     @app.post("/v1/check", response_model=VerdictOut, dependencies=[check_scope],
               summary="Check one message before delivery")
-    def check(body: MessageIn) -> dict[str, Any]:
+    async def check(body: MessageIn) -> JSONResponse:
+        # async: a check is ~0.2 ms of CPU under one lock, cheaper on the event loop
+        # than a hop to the thread pool; the verdict is built by the engine, so it
+        # is sent as is rather than validated again against VerdictOut
         event = parse_event(body.event(time.time()))
         assert isinstance(event, MessageEvent)
-        return _verdict(svc.check(event))
+        return JSONResponse(_verdict(svc.check(event)))
 
     @app.post("/v1/events", dependencies=[check_scope],
               summary="A batch of events (JSON array or JSON Lines); verdicts of its messages",
@@ -218,6 +222,32 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     app.build_middleware_stack = _wrap(app.build_middleware_stack,  # type: ignore[method-assign]
                                        cfg.max_body_bytes)
     return app
+
+
+class _KeyCache:
+    """Bearer tokens looked up in the ledger at most once every ``TTL`` seconds each.
+
+    A check must not cost a SQLite query and a hash; a revoked key stops
+    working within ``TTL`` seconds in every worker.
+    """
+
+    TTL = 2.0
+    MAX = 10_000
+
+    def __init__(self, svc: Service) -> None:
+        self._svc = svc
+        self._seen: dict[str, tuple[float, ApiKey | None]] = {}
+
+    def get(self, token: str) -> ApiKey | None:
+        now = time.monotonic()
+        hit = self._seen.get(token)
+        if hit is not None and now - hit[0] < self.TTL:
+            return hit[1]
+        key = self._svc.ledger.authenticate(token)
+        if len(self._seen) >= self.MAX:
+            self._seen.clear()  # a flood of made-up tokens must not grow memory
+        self._seen[token] = (now, key)
+        return key
 
 
 def _wrap(build: Any, limit: int) -> Any:
