@@ -404,6 +404,9 @@ def serve(
                                        "sqlite:PATH or redis://HOST:PORT/DB.")] = "sqlite",
     policy: PolicyOpt = None,
     auth: Annotated[bool, typer.Option(help="Require API keys (bearer tokens).")] = True,
+    max_concurrency: Annotated[int, typer.Option(
+        help="Requests in progress per worker beyond which new ones get 503 at once "
+             "(overload sheds load instead of queueing requests nobody waits for).")] = 256,
 ) -> None:
     """Run the HTTP service (OpenAPI at /docs); creates an admin key on first start."""
     import os
@@ -423,7 +426,8 @@ def serve(
                        "SPIMGUARD_POLICY": str(policy or ""),
                        "SPIMGUARD_AUTH": "1" if auth else "0"})
     uvicorn.run("spimguard.interfaces.http.app:app_from_env", factory=True, host=host,
-                port=port, workers=workers, log_level="info", access_log=False)
+                port=port, workers=workers, log_level="info", access_log=False,
+                limit_concurrency=max_concurrency)
 
 
 @keys_app.command("create")

@@ -108,6 +108,7 @@ class Service:
         self._decoys_checked = 0.0
         self._policy_decoys: dict[int, frozenset[str]] = {}
         self._sync_decoys(force=True)
+        self._commit()  # restored locks are written before the first request
 
     def _restore(self) -> None:
         """Standing locks and challenges from the ledger win over whatever the store lost."""
@@ -190,12 +191,14 @@ class Service:
                     state.confirm(cid, why, event.ts)
                 else:
                     state.clear(cid, why, event.ts)
+        self._commit()
         return rid, cid
 
     def unlock(self, user: str, ts: float, reason: str) -> None:
         self.ledger.add_action(ts, user, "unlock", reason)
         with self._lock:
             self.engine.observe(UnlockEvent(ts, user))
+        self._commit()
         self.metrics.account_actions.labels("unlock").inc()
 
     # -- the content model --------------------------------------------------------
