@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from collections import OrderedDict
@@ -94,6 +95,7 @@ from spimguard.campaigns.model import Campaign, CampaignStatus, Match
 from spimguard.campaigns.record import MAX_TRACKED, Record
 from spimguard.campaigns.reporters import ReporterTrust
 from spimguard.campaigns.settings import CampaignSettings
+from spimguard.campaigns.sqlite_log import SqliteCampaignLog
 from spimguard.campaigns.state import Campaigns
 from spimguard.core.events import MessageEvent, parse_event
 from spimguard.core.signals import Signal
@@ -117,7 +119,7 @@ _MAX_ORIGINS = 4096
 #: Facts that could not be applied, logged (each later one is only counted).
 _MAX_BAD_LOGGED = 20
 #: Errors that mean "Redis is not there" (socket errors are wrapped, but not always).
-_REDIS_ERRORS = (redis.RedisError, OSError)
+_REDIS_ERRORS = (redis.RedisError, OSError, sqlite3.Error)
 
 
 class CampaignLog:
@@ -255,7 +257,8 @@ class ReplicatedCampaigns:
     between attempts to reach Redis while it fails.
     """
 
-    def __init__(self, log: CampaignLog, settings: CampaignSettings | None = None, *,
+    def __init__(self, log: CampaignLog | SqliteCampaignLog,
+                 settings: CampaignSettings | None = None, *,
                  retry_after: float = 1.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.log = log

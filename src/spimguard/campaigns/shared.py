@@ -15,7 +15,10 @@ of the engine's per-message batch) is shared by several workers, and so are
 its campaigns: the state is then a
 :class:`~spimguard.campaigns.replicated.ReplicatedCampaigns` on the stream
 ``<prefix>campaigns:log`` of the store's client. Every other store gets a
-plain, in-memory :class:`Campaigns`.
+plain, in-memory :class:`Campaigns`, except a :class:`~spimguard.state.sqlite.SqliteStore`
+on a file: its campaigns are replicated through a fact log in a SQLite file
+beside it (:mod:`spimguard.campaigns.sqlite_log`), so they survive a restart
+and are shared by the workers of one machine.
 
 The map holds stores weakly, so a dropped engine's campaigns go with it. A
 store that cannot be weakly referenced is held for the life of the process.
@@ -29,6 +32,7 @@ from typing import Any
 
 from spimguard.campaigns.replicated import CampaignState, ReplicatedCampaigns
 from spimguard.campaigns.settings import CampaignSettings
+from spimguard.campaigns.sqlite_log import SqliteCampaignLog, log_path_for
 from spimguard.campaigns.state import Campaigns
 
 __all__ = ["LOG_KEY", "CampaignState", "campaigns_for"]
@@ -66,6 +70,13 @@ def campaigns_for(store: object, settings: CampaignSettings | None = None) -> Ca
 
 
 def _new_state(store: object, settings: CampaignSettings | None) -> CampaignState:
+    if "spimguard.state.sqlite" in sys.modules:  # campaigns kept next to a state file
+        from spimguard.state.sqlite import SqliteStore
+
+        local = store if isinstance(store, SqliteStore) else getattr(store, "inner", None)
+        if isinstance(local, SqliteStore) and local.path not in ("", ":memory:"):
+            log = SqliteCampaignLog(log_path_for(local.path))
+            return ReplicatedCampaigns(log, settings)
     if "spimguard.state.redis" in sys.modules:  # else no store can be on Redis
         from spimguard.state.redis import FallbackStore, RedisStore
 
