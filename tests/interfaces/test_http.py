@@ -289,3 +289,16 @@ def test_bad_list_requests(api: Api, name: str, body: dict, status: int) -> None
     assert r.status_code == status
     assert api.c.put("/v1/lists/block", json={"entries": []},
                      headers=api.check_h).status_code == 403
+
+
+def test_verdict_log_keeps_every_decision(api: Api) -> None:
+    api.send("see you at lunch?", "alice")
+    spam = api.send(SPAM, "bot")
+    log = api.c.get("/v1/verdicts?sender=bot", headers=api.admin_h).json()["verdicts"]
+    assert [v["id"] for v in log] == [spam["id"]]
+    assert log[0]["action"] == spam["action"] and log[0]["signals"] == spam["signals"]
+    one = api.c.get("/v1/verdicts?message_id=m1", headers=api.admin_h).json()["verdicts"]
+    assert one[0]["sender"] == "alice" and one[0]["action"] == "allow"
+    assert len(api.c.get("/v1/verdicts", headers=api.admin_h).json()["verdicts"]) == 2
+    assert api.c.get("/v1/verdicts?limit=0", headers=api.admin_h).status_code == 422
+    assert api.c.get("/v1/verdicts", headers=api.check_h).status_code == 403

@@ -155,6 +155,13 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         svc.unlock(user, time.time(), "unlocked through the API")
         return {"user": user, "action": None}
 
+    @app.get("/v1/verdicts", dependencies=[admin_scope],
+             summary="The verdict log (newest first): by message id, by sender, or all")
+    def verdicts(message_id: Annotated[str | None, Query(max_length=512)] = None,
+                 sender: Annotated[str | None, Query(max_length=512)] = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        return {"verdicts": svc.verdicts.query(message_id, sender, limit)}
+
     @app.get("/v1/campaigns", dependencies=[admin_scope])
     def campaigns(status: Annotated[str | None, Query(
             pattern="^(candidate|confirmed|taken_down|cleared)$")] = None) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from spimguard.learning.model import ContentModel, ModelError
 from spimguard.state.ledger import Ledger
 from spimguard.state.open import open_store
 from spimguard.state.profiles import profile_of
+from spimguard.state.verdict_log import VerdictLog
 
 __all__ = ["LISTS", "Service", "ServiceConfig"]
 
@@ -90,6 +91,7 @@ class Service:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = Ledger(config.data_dir / "ledger.sqlite")
+        self.verdicts = VerdictLog(config.data_dir / "verdicts.sqlite")
         self.store = open_store(config.store, config.data_dir)
         self.lists_dir = config.data_dir / "lists"
         self.lists_dir.mkdir(exist_ok=True)
@@ -133,6 +135,7 @@ class Service:
             verdict = self.engine.check(message)
             self.metrics.latency.observe(time.perf_counter() - start)
             after = self.engine.account_state(message.sender, message.ts)
+        self.verdicts.add(message.ts, message.sender, verdict.to_dict())
         self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
         if after is not None and after is not before:
@@ -165,6 +168,7 @@ class Service:
         if flush is not None:
             with self._lock:
                 flush()
+        self.verdicts.flush()
 
     def report(self, event: ReportEvent, moderator: bool) -> tuple[int, str | None]:
         """Durable first (the id returned is on disk), then applied to the engine."""
@@ -400,3 +404,4 @@ class Service:
         if close is not None:
             close()
         self.ledger.close()
+        self.verdicts.close()
