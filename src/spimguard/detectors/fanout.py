@@ -96,7 +96,9 @@ class FanoutDetector(DetectorBase):
     )
 
     def __init__(self) -> None:
-        self._pending: tuple[str, list[int]] | None = None
+        #: (message id, its keys, the window as read in check): observe() adds to it
+        #: without reading and decoding it again.
+        self._pending: tuple[str, list[int], list[Entry]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> FanoutDetector:
@@ -121,7 +123,7 @@ class FanoutDetector(DetectorBase):
         hits: list[Hit] = []
         best = (0.0, "")
         keys = self._keys(ctx)
-        self._pending = (msg.id, [k for k, _ in keys])  # observe() records them later
+        self._pending = (msg.id, [k for k, _ in keys], recent)
         now_rcpts = {hash32(r) for r in msg.recipients[:MAX_ENTRIES]}
         for key, domain in keys:
             rcpts = {r for t, k, r in recent if k == key} | now_rcpts
@@ -162,9 +164,9 @@ class FanoutDetector(DetectorBase):
             return
         if self._pending is None or self._pending[0] != event.id:
             return  # not checked by this engine (a replayed history is learned by profile)
-        keys = self._pending[1]
+        _, keys, recent = self._pending
         self._pending = None
-        recent = self._recent(self.store, event.sender, now)
+        recent = list(recent)
         t = pack_ts(now)
         rcpts = [hash32(r) for r in event.recipients[:MAX_ENTRIES]]
         for key in keys:
