@@ -89,3 +89,13 @@ def test_memory_of_senders_is_bounded() -> None:
     det = eng.detectors[0]
     assert isinstance(det, ReputationDetector) and len(det._senders) == 10  # noqa: SLF001
     report(eng, "bob", "m0", "spam", T + 60)  # too old: not attributed, no error
+
+
+def test_a_report_naming_the_sender_is_attributed_without_the_message() -> None:
+    eng = engine(remember=1)
+    for who in ("bob", "carol"):
+        eng.observe(ReportEvent(T, who, f"elsewhere-{who}", "spam", sender="mallory"))
+    assert "REPORTED_SENDER" in send(eng, "m1", "mallory", T + 1)
+    ev = parse_event({"type": "report", "ts": 1, "reporter": "r", "message_id": "m",
+                      "label": "spam", "sender": "s"})
+    assert isinstance(ev, ReportEvent) and ev.sender == "s"

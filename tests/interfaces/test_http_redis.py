@@ -81,3 +81,19 @@ def test_worker_keeps_answering_when_redis_goes_away(
     send(c, h, "m9", "alice", "back?", ["bob"], t + 20)
     assert "spimguard_store_degraded 0.0" in c.get("/metrics").text
     assert c.get("/healthz").json()["status"] == "ok"
+
+
+def test_a_report_to_the_other_worker_reaches_the_sender(
+        tmp_path: Path, redis_server_factory: Callable[..., RedisServer]) -> None:
+    server = redis_server_factory()
+    a, ha = worker(tmp_path / "a", server.url)
+    b, hb = worker(tmp_path / "b", server.url)
+    t = time.time()
+    send(a, ha, "x1", "mallory", "hi, got a minute?", ["bob"], t)
+    send(a, ha, "x2", "mallory", "hi, got a minute?", ["carol"], t + 1)
+    for who, mid in (("bob", "x1"), ("carol", "x2")):  # worker b never saw these messages
+        r = b.post("/v1/reports", json={"reporter": who, "message_id": mid, "label": "spam",
+                                        "sender": "mallory"}, headers=hb)
+        assert r.status_code == 200
+    v = send(a, ha, "x3", "mallory", "hello?", ["dave"], t + 2)
+    assert "REPORTED_SENDER" in {s["name"] for s in v["signals"]}

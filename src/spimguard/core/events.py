@@ -85,6 +85,9 @@ class ReportEvent:
     #: A moderator's decision rather than a user's opinion (an optional field
     #: beyond spec §2; the HTTP API sets it for keys with the admin scope).
     moderator: bool = False
+    #: Who sent the reported message, when the platform says so (optional, beyond
+    #: spec §2): lets a worker that never saw the message attribute the report.
+    sender: str | None = None
     type: Literal["report"] = "report"
 
 
@@ -222,6 +225,7 @@ def parse_event(obj: Any) -> Event:
         return ReportEvent(
             ts, _str(obj, "reporter") or "", _str(obj, "message_id") or "",
             _label(obj, required=True) or "spam", _bool(obj, "moderator", False),
+            _str(obj, "sender", required=False) or None,
         )
     if kind == "unlock":
         return UnlockEvent(ts, _str(obj, "user") or "")

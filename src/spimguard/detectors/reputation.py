@@ -106,12 +106,14 @@ class ReputationDetector(DetectorBase):
                 self._senders.popitem(last=False)
         elif isinstance(event, ReportEvent):
             moderator = event.moderator or event.reporter in self.moderators
-            self.report(event.reporter, event.message_id, event.label, now, moderator)
+            self.report(event.reporter, event.message_id, event.label, now, moderator,
+                        sender=event.sender)
 
     def report(self, reporter: str, message_id: str, label: str, now: float,
-               moderator: bool = False) -> bool:
-        """Apply a report; False when the message's sender is not known (too old, unseen)."""
-        sender = self._senders.get(message_id)
+               moderator: bool = False, sender: str | None = None) -> bool:
+        """Apply a report; False when the message's sender is not known (too old, unseen,
+        and not named by the report)."""
+        sender = self._senders.get(message_id) or sender
         if sender is None or self.store is None:
             return False
         if moderator:

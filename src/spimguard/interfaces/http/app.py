@@ -163,8 +163,9 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     def report(body: ReportIn, key: ApiKey | None = check_scope) -> dict[str, Any]:
         if body.moderator and cfg.auth and (key is None or "admin" not in key.scopes):
             raise HTTPException(403, "moderator reports need the 'admin' scope")
+        sender = body.sender or svc.sender_of(body.message_id)
         ev = ReportEvent(body.ts if body.ts is not None else time.time(), body.reporter,
-                         body.message_id, body.label)
+                         body.message_id, body.label, sender=sender)
         rid, cid = svc.report(ev, moderator=body.moderator)
         return {"id": rid, "campaign": cid}
 

@@ -53,6 +53,9 @@ class ReportIn(BaseModel):
     message_id: str = Field(min_length=1, max_length=MAX_NAME)
     label: Literal["spam", "ham"]
     moderator: bool = False
+    #: Who sent the reported message (optional): attributes the report even on a
+    #: worker that did not check the message, or after the sender was forgotten.
+    sender: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
 
 
 class ReportOut(BaseModel):

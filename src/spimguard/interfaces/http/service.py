@@ -346,6 +346,11 @@ class Service:
                     keep = self._policy_decoys.setdefault(id(det), det.decoys)
                     det.replace(users, keep=keep)
 
+    def sender_of(self, message_id: str) -> str | None:
+        """Who sent a message this machine checked (from the verdict log)."""
+        found = self.verdicts.query(message_id=message_id, limit=1)
+        return str(found[0]["sender"]) if found else None
+
     # -- reading ---------------------------------------------------------------
 
     def account(self, user: str) -> dict[str, Any]:
