@@ -1,10 +1,18 @@
 """The store: the one place where detectors and the engine keep state.
 
 Small on purpose (after ``limits``' storage base): a key/value map with
-expiry and counters. The in-memory store is the embedded default; SQLite and
-Redis backends implement the same methods later, so detectors never change
-when the state moves. Keys are namespaced by their owner, e.g.
-``account:<user>:action`` for the engine's account actions.
+expiry and counters. Memory, SQLite and Redis backends implement the same
+methods, so detectors never change when the state moves. Keys are namespaced
+by their owner, e.g. ``account:<user>:action`` for the engine's account
+actions. Values are ``bytes`` or JSON (see ``codec``): the in-memory store
+keeps what it is given, the others encode it, so a detector must never store
+anything else.
+
+Optional, looked up with ``getattr`` where they matter: ``get_many(keys,
+now)`` and ``write_many(writes)`` (one round trip each; see ``batch``),
+``remote = True`` (the engine then batches each message's calls),
+``flush()`` (commit buffered writes: the service calls it after each
+request), ``close()``.
 """
 
 from __future__ import annotations
