@@ -9,19 +9,23 @@ have their own detectors.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.learning.model import ContentModel
+from spimguard.learning.model import ContentModel, Score
 from spimguard.learning.shipped import load_shipped_model
 
 __all__ = ["ContentDetector"]
 
 #: Below this probability the message counts in its favour.
 HAM_BELOW = 0.05
+#: Texts whose scores are kept (short ones only: those are the ones that repeat).
+CACHE_TEXTS = 20_000
+CACHE_TEXT_CHARS = 500
 #: Cap on the strength, so wording alone cannot outweigh everything else.
 MAX_STRENGTH = 1.2
 
@@ -46,9 +50,29 @@ class ContentDetector(DetectorBase):
         if not 0.0 < hold_at < 1.0:
             raise ValueError(f"detectors.content.hold_at must be in (0, 1), got {hold_at}")
         self.model = model
+        #: Scores of recent texts: chat repeats itself ("ok", "see you", a campaign's
+        #: copies), and scoring is most of a check's time. Keyed by the text as sent
+        #: (shape features read capitals); dropped whenever the model is replaced.
+        self._scores: OrderedDict[str, Score | None] = OrderedDict()
+        self._scored_by: ContentModel | None = None
         self._hold_logit = _logit(hold_at)
         #: Below half of hold_at the model's opinion never counts against a sender.
         self._spam_from = hold_at / 2
+
+    def _score(self, match: str, original: str) -> Score | None:
+        if len(original) > CACHE_TEXT_CHARS:
+            return self.model.score(match, original)
+        if self._scored_by is not self.model:  # a retrained model was swapped in
+            self._scores.clear()
+            self._scored_by = self.model
+        cache = self._scores
+        if original in cache:
+            cache.move_to_end(original)
+            return cache[original]
+        score = cache[original] = self.model.score(match, original)
+        if len(cache) > CACHE_TEXTS:
+            cache.popitem(last=False)
+        return score
 
     @classmethod
     def from_settings(
@@ -66,7 +90,7 @@ class ContentDetector(DetectorBase):
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         if ctx.text is None:
             raise Abstain("no readable text (encrypted)")
-        score = self.model.score(ctx.text.match, ctx.text.original)
+        score = self._score(ctx.text.match, ctx.text.original)
         if score is None:
             raise Abstain("no word the model knows")
         p = score.p_spam
