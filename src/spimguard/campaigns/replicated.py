@@ -101,6 +101,7 @@ from spimguard.core.events import MessageEvent, parse_event
 from spimguard.core.signals import Signal
 from spimguard.core.verdicts import AccountAction, Action, Verdict
 from spimguard.links.extract import Link, extract_links
+from spimguard.state.outage import Outage
 from spimguard.text.normalize import NormalizedText, normalize
 
 __all__ = ["DEFAULT_MAXLEN", "CampaignLog", "CampaignState", "ReplicatedCampaigns"]
@@ -118,8 +119,8 @@ _MAX_PREPARED = 1024
 _MAX_ORIGINS = 4096
 #: Facts that could not be applied, logged (each later one is only counted).
 _MAX_BAD_LOGGED = 20
-#: Errors that mean "Redis is not there" (socket errors are wrapped, but not always).
-_REDIS_ERRORS = (redis.RedisError, OSError, sqlite3.Error)
+#: Errors that mean "the log is not there" (Redis, sockets, or a SQLite log file).
+_LOG_ERRORS = (redis.RedisError, OSError, sqlite3.Error)
 
 
 class CampaignLog:
@@ -263,8 +264,7 @@ class ReplicatedCampaigns:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.log = log
         self._local = _Replica(settings)
-        self.retry_after = retry_after
-        self._clock = clock
+        self._outage = Outage(retry_after, clock)
         #: This worker's name in the facts it appends (unique per instance).
         self.origin = uuid.uuid4().hex[:16]
         self._n = 0
@@ -274,12 +274,7 @@ class ReplicatedCampaigns:
         self.applied = 0
         #: Facts skipped: duplicates, and ones that could not be applied.
         self.skipped = 0
-        #: Redis calls that failed; ``degraded`` from a failure until a call succeeds.
-        self.errors = 0
-        self.degraded = False
-        self._errors_before = 0
         self._local_facts = 0
-        self._retry_at = 0.0
         self._bad_logged = 0
 
     @classmethod
@@ -288,6 +283,24 @@ class ReplicatedCampaigns:
                  retry_after: float = 1.0) -> ReplicatedCampaigns:
         """Replicated through the stream ``key`` of ``client``."""
         return cls(CampaignLog(client, key, maxlen=maxlen), settings, retry_after=retry_after)
+
+    @property
+    def errors(self) -> int:
+        """Log calls that failed."""
+        return self._outage.errors
+
+    @property
+    def degraded(self) -> bool:
+        """True from a failed log call until one succeeds."""
+        return self._outage.degraded
+
+    @property
+    def retry_after(self) -> float:
+        return self._outage.retry_after
+
+    @retry_after.setter
+    def retry_after(self, seconds: float) -> None:
+        self._outage.retry_after = seconds
 
     def __repr__(self) -> str:
         return f"ReplicatedCampaigns({self.log!r}, origin={self.origin!r})"
@@ -431,7 +444,7 @@ class ReplicatedCampaigns:
         if self._redis_due():
             try:
                 self._apply_all(self.log.read_new())
-            except _REDIS_ERRORS as e:
+            except _LOG_ERRORS as e:
                 self._failed(e)
             else:
                 self._recovered()
@@ -445,7 +458,7 @@ class ReplicatedCampaigns:
             try:
                 _, entries = self.log.append_and_read(fact)
                 found, result = self._apply_all(entries, n)
-            except _REDIS_ERRORS as e:
+            except _LOG_ERRORS as e:
                 self._failed(e)
             else:
                 self._recovered()
@@ -550,26 +563,22 @@ class ReplicatedCampaigns:
     # -- failures --------------------------------------------------------------------
 
     def _redis_due(self) -> bool:
-        return not self.degraded or self._clock() >= self._retry_at
+        return self._outage.due()
 
     def _failed(self, e: BaseException) -> None:
-        self.errors += 1
-        self._retry_at = self._clock() + self.retry_after
-        if self.degraded:
+        if not self._outage.failed():
             return
-        self.degraded = True
-        self._errors_before = self.errors - 1
         self._local_facts = 0
         logger.warning("campaign log %s failed (%s: %s); campaign facts are applied locally "
                        "until it recovers", self.log.key, type(e).__name__, e)
 
     def _recovered(self) -> None:
-        if not self.degraded:
+        failed = self._outage.recovered()
+        if failed is None:
             return
-        self.degraded = False
         logger.warning("campaign log %s recovered after %d failed calls; %d facts applied "
                        "locally meanwhile stay local to this worker", self.log.key,
-                       self.errors - self._errors_before, self._local_facts)
+                       failed, self._local_facts)
 
     def _bad(self, fact: dict[str, Any], eid: str | None, why: str) -> None:
         self.skipped += 1

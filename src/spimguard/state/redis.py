@@ -36,9 +36,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from spimguard.state.base import Store, StoreError
+from spimguard.state.batch import get_many, write_many
 from spimguard.state.codec import decode, encode
+from spimguard.state.outage import Outage
 
-__all__ = ["FallbackStore", "RedisStore", "get_many"]
+__all__ = ["FallbackStore", "RedisStore"]
 
 log = logging.getLogger("spimguard.state")
 
@@ -320,15 +322,6 @@ class RedisStore:
         return StoreError(f"redis {self.url} failed on {command}: {type(e).__name__}: {e}")
 
 
-def get_many(store: Store, keys: list[str], now: float) -> list[Any | None]:
-    """``store.get_many`` when the backend has it, one ``get`` per key otherwise."""
-    batch: Callable[[list[str], float], list[Any | None]] | None = getattr(
-        store, "get_many", None)
-    if batch is not None:
-        return batch(keys, now)
-    return [store.get(k, now) for k in keys]
-
-
 class FallbackStore:
     """Keeps answering from local state while the primary store is failing.
 
@@ -352,16 +345,19 @@ class FallbackStore:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.primary = primary
         self.fallback = fallback
-        self.retry_after = retry_after
-        #: Calls the primary failed (each one was answered by the fallback).
-        self.errors = 0
-        #: True from a primary failure until a primary call succeeds again.
-        self.degraded = False
-        self._clock = clock
-        self._retry_at = 0.0
-        self._errors_before = 0
+        self._outage = Outage(retry_after, clock)
         self._local_keys: set[str] = set()
         self._lock = threading.Lock()
+
+    @property
+    def errors(self) -> int:
+        """Calls the primary failed (each one was answered by the fallback)."""
+        return self._outage.errors
+
+    @property
+    def degraded(self) -> bool:
+        """True from a primary failure until a primary call succeeds again."""
+        return self._outage.degraded
 
     def __repr__(self) -> str:
         return f"FallbackStore({self.primary!r}, {self.fallback!r})"
@@ -377,8 +373,6 @@ class FallbackStore:
         return self._call(lambda s: get_many(s, keys, now))
 
     def write_many(self, writes: list[tuple[str, str, Any, float, float | None]]) -> None:
-        from spimguard.state.batch import write_many
-
         self._call(lambda s: write_many(s, writes), [w[1] for w in writes])
 
     def set(self, key: str, value: Any, now: float, ttl: float | None = None) -> None:
@@ -401,7 +395,7 @@ class FallbackStore:
                 close()
 
     def _call(self, op: Callable[[Store], _T], written: Iterable[str] = ()) -> _T:
-        if self.degraded and self._clock() < self._retry_at:
+        if not self._outage.due():
             return self._local(op, written)
         try:
             result = op(self.primary)
@@ -418,24 +412,18 @@ class FallbackStore:
         return op(self.fallback)
 
     def _failed(self, e: StoreError) -> None:
-        with self._lock:
-            self.errors += 1
-            self._retry_at = self._clock() + self.retry_after
-            if self.degraded:
-                return
-            self.degraded = True
-            self._errors_before = self.errors - 1
+        if not self._outage.failed():
+            return
         log.warning("state store %r failed (%s); answering from local state until it "
                     "recovers; writes meanwhile stay local", self.primary, e)
 
     def _recovered(self) -> None:
+        failed = self._outage.recovered()
+        if failed is None:
+            return
         with self._lock:
-            if not self.degraded:
-                return
-            self.degraded = False
             keys, self._local_keys = self._local_keys, set()
         for k in keys:
             self.fallback.delete(k)
         log.warning("state store %r recovered after %d failed calls; %d keys written "
-                    "locally meanwhile were dropped", self.primary,
-                    self.errors - self._errors_before, len(keys))
+                    "locally meanwhile were dropped", self.primary, failed, len(keys))

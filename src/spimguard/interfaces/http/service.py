@@ -41,6 +41,8 @@ __all__ = ["LISTS", "Service", "ServiceConfig"]
 #: Lists an operator edits through the API: link block and allow lists (hosts,
 #: IPs or URLs, as in the policy's list files) and decoy accounts.
 LISTS = ("block", "allow", "decoys")
+#: The engine's signals for an account's standing action.
+_STANDING = {"ACCOUNT_LOCKED": AccountAction.LOCK, "ACCOUNT_CHALLENGED": AccountAction.CHALLENGE}
 #: Seconds between checks of the list files for edits made by another worker.
 LIST_CHECK_EVERY = 5.0
 
@@ -99,6 +101,7 @@ class Service:
             self.list_path(name).touch(exist_ok=True)
         self.engine = build_engine(self._policy_with_lists(), store=self.store)
         self.metrics = _Metrics()
+        self._errors_counted = 0  # the store's failures already in the metric
         self._lock = threading.Lock()
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._new_examples = 0
@@ -108,7 +111,9 @@ class Service:
         self._restore_model()
         self._decoys_seen = -1
         self._decoys_checked = 0.0
-        self._policy_decoys: dict[int, frozenset[str]] = {}
+        #: The policy's decoys: kept whatever the operator's list says.
+        self._policy_decoys = frozenset(u for d in self.engine.detectors
+                                        if isinstance(d, DecoysDetector) for u in d.decoys)
         self._sync_decoys(force=True)
         self._commit()  # restored locks are written before the first request
 
@@ -130,11 +135,16 @@ class Service:
             if len(self._texts) > self.config.recent_texts:
                 self._texts.popitem(last=False)
         with self._lock:
-            before = self.engine.account_state(message.sender, message.ts)
             start = time.perf_counter()
             verdict = self.engine.check(message)
             self.metrics.latency.observe(time.perf_counter() - start)
-            after = self.engine.account_state(message.sender, message.ts)
+            # the standing action before the message is in the verdict's signals; the
+            # store is read again only when the verdict acted on the account (rare), so
+            # a check costs no extra round trip to a shared store
+            before = _STANDING.get(next((s.name for s in verdict.signals
+                                         if s.name in _STANDING), ""))
+            after = before if verdict.account_action is None else \
+                self.engine.account_state(message.sender, message.ts)
         self.verdicts.add(message.ts, message.sender, verdict.to_dict())
         self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
@@ -343,8 +353,7 @@ class Service:
         with self._lock:
             for det in self.engine.detectors:
                 if isinstance(det, DecoysDetector):
-                    keep = self._policy_decoys.setdefault(id(det), det.decoys)
-                    det.replace(users, keep=keep)
+                    det.replace(users, keep=self._policy_decoys)
 
     def sender_of(self, message_id: str) -> str | None:
         """Who sent a message this machine checked (from the verdict log)."""
@@ -393,9 +402,9 @@ class Service:
         if degraded is not None:
             self.metrics.degraded.set(1 if degraded else 0)
             errors = int(getattr(self.store, "errors", 0))
-            seen = self.metrics.store_errors._value.get()  # noqa: SLF001
-            if errors > seen:
-                self.metrics.store_errors.inc(errors - seen)
+            if errors > self._errors_counted:
+                self.metrics.store_errors.inc(errors - self._errors_counted)
+                self._errors_counted = errors
 
     def flush(self) -> None:
         """Write buffered behaviour state (the ledger never buffers); safe to call often."""
