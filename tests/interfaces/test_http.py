@@ -310,3 +310,11 @@ def test_check_reads_json_whatever_the_content_type(api: Api) -> None:
     r = api.c.post("/v1/check", content=body, headers={
         **api.check_h, "Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 200 and r.json()["action"] == "allow"
+
+
+@pytest.mark.parametrize("extra", [{"sender": ""}, {"sender": "x" * 513}, {"sender": 7},
+                                   {"label": "maybe"}, {"moderator": "yes"}])
+def test_bad_reports_are_422(api: Api, extra: dict) -> None:  # type: ignore[type-arg]
+    body = {"reporter": "bob", "message_id": "m1", "label": "spam", **extra}
+    r = api.c.post("/v1/reports", json=body, headers=api.check_h)
+    assert r.status_code == 422 and r.json()["detail"]

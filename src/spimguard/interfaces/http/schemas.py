@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 __all__ = ["AccountOut", "ListIn", "ListName", "MessageIn", "ReportIn", "ReportOut",
            "SignalOut", "VerdictOut"]
@@ -36,7 +36,7 @@ class MessageIn(BaseModel):
     room: str | None = Field(default=None, max_length=MAX_NAME)
     text: str | None = Field(default=None, max_length=MAX_TEXT)
     formatted_body: str | None = Field(default=None, max_length=MAX_TEXT)
-    encrypted: bool = False
+    encrypted: StrictBool = False
 
     def event(self, now: float) -> dict[str, Any]:
         d = self.model_dump(exclude_none=True)
@@ -52,7 +52,8 @@ class ReportIn(BaseModel):
     reporter: str = Field(min_length=1, max_length=MAX_NAME)
     message_id: str = Field(min_length=1, max_length=MAX_NAME)
     label: Literal["spam", "ham"]
-    moderator: bool = False
+    #: Strict: "yes" is not a moderator's decision (the event parser says the same).
+    moderator: StrictBool = False
     #: Who sent the reported message (optional): attributes the report even on a
     #: worker that did not check the message, or after the sender was forgotten.
     sender: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
