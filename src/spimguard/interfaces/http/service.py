@@ -145,7 +145,7 @@ class Service:
                                          if s.name in _STANDING), ""))
             after = before if verdict.account_action is None else \
                 self.engine.account_state(message.sender, message.ts)
-        self.verdicts.add(message.ts, message.sender, verdict.to_dict())
+        self.verdicts.add(message.ts, message.sender, verdict)
         self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
         if after is not None and after is not before:
@@ -173,12 +173,12 @@ class Service:
 
     def _commit(self) -> None:
         """End the request's writes: a SQLite file shared by several workers must not stay
-        locked by one between requests (one commit per request, no fsync)."""
+        locked by one between requests (one commit per request, no fsync). The verdict
+        log writes on its own thread."""
         flush = getattr(self.store, "flush", None)
         if flush is not None:
             with self._lock:
                 flush()
-        self.verdicts.flush()
 
     def report(self, event: ReportEvent, moderator: bool) -> tuple[int, str | None]:
         """Durable first (the id returned is on disk), then applied to the engine."""
@@ -407,11 +407,12 @@ class Service:
                 self._errors_counted = errors
 
     def flush(self) -> None:
-        """Write buffered behaviour state (the ledger never buffers); safe to call often."""
+        """Write buffered behaviour state and verdicts (the ledger never buffers)."""
         flush = getattr(self.store, "flush", None)
         if flush is not None:
             with self._lock:
                 flush()
+        self.verdicts.flush()
 
     def close(self) -> None:
         close = getattr(self.store, "close", None)

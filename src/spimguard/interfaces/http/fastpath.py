@@ -1,0 +1,131 @@
+"""``POST /v1/check`` as plain ASGI, ahead of the framework.
+
+A check is the one request an integration sends for every chat message, and
+most of its time should be the engine's: the framework's layers (error and
+exception middleware, routing, request objects, dependency injection,
+telemetry hooks) cost as much as several detectors. So the app's outermost
+callable sends ``POST /v1/check`` here and everything else to FastAPI. The
+answers are the same as the framework's: 401/403 from the caller's key, 413
+before a large body is read, 422 without echoing the input, 503 when the
+store is down. FastAPI still documents the route in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from spimguard.core.errors import EventError
+from spimguard.core.events import MessageEvent, parse_event
+from spimguard.interfaces.http.schemas import MessageIn
+from spimguard.state.base import StoreError
+
+__all__ = ["CheckEndpoint", "Reject"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("spimguard.http")
+_JSON = (b"content-type", b"application/json")
+
+
+class Reject(Exception):
+    """An answer other than a verdict: status, JSON body, extra headers."""
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+class CheckEndpoint:
+    """The outermost ASGI callable: checks here, the rest to ``app``.
+
+    ``authorize(header)`` raises :class:`Reject` for a bad key; ``check`` maps
+    an event to the verdict's JSON dict; ``invalid`` shapes pydantic errors;
+    ``clock`` stamps events that carry no ``ts``.
+    """
+
+    PATH = "/v1/check"
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 authorize: Callable[[str | None], None],
+                 check: Callable[[MessageEvent], dict[str, Any]],
+                 invalid: Callable[[Any], Any], clock: Callable[[], float]) -> None:
+        self.app, self.max_bytes = app, max_bytes
+        self.authorize, self.check, self.invalid, self.clock = authorize, check, invalid, clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["path"] != self.PATH
+                or scope["method"] != "POST"):
+            await self.app(scope, receive, send)
+            return
+        try:
+            status, body, headers = 200, await self._answer(scope, receive), {}
+        except Reject as r:
+            status, body, headers = r.status, r.body, r.headers
+        except Exception:  # the framework would answer 500 too; the client gets no trace
+            log.exception("check failed")
+            status, body, headers = 500, {"detail": "internal error"}, {}
+        if body is None:
+            return  # the client went away before its body arrived
+        raw = orjson.dumps(body)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [_JSON, (b"content-length", str(len(raw)).encode()),
+                                *((k.lower().encode(), v.encode()) for k, v in headers.items())]})
+        await send({"type": "http.response.body", "body": raw})
+
+    async def _answer(self, scope: Scope, receive: Receive) -> dict[str, Any] | None:
+        header: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value.decode("latin-1")
+            elif name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    raise self._too_large()
+        raw = await self._body(receive)
+        if raw is None:
+            return None
+        self.authorize(header)
+        try:
+            message = MessageIn.model_validate_json(raw)
+        except ValidationError as e:
+            raise Reject(422, self.invalid(e.errors())) from None
+        try:
+            event = parse_event(message.event(self.clock()))
+        except EventError as e:
+            raise Reject(422, {"detail": str(e)}) from None
+        assert isinstance(event, MessageEvent)
+        try:
+            return self.check(event)
+        except StoreError as e:
+            raise Reject(503, {"detail": f"storage unavailable, retry: {e}"}) from None
+
+    async def _body(self, receive: Receive) -> bytes | None:
+        """The whole body, refused past the limit even when sent chunked."""
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return None
+            part = msg.get("body", b"")
+            seen += len(part)
+            if seen > self.max_bytes:
+                raise self._too_large()
+            chunks.append(part)
+            if not msg.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _too_large(self) -> Reject:
+        return Reject(413, {"detail": f"request body larger than {self.max_bytes} bytes"})
