@@ -299,6 +299,15 @@ class Homeserver:
     def is_shadow_banned(self, user_id: str) -> bool:
         return bool(self.user_info(user_id).get("shadow_banned"))
 
+    def connections(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's recorded (ip, user_agent, last_seen) per session, all devices,
+        from the whois admin API. Only authenticated requests are recorded, not the
+        login itself; Synapse batches them in memory but whois includes the batch."""
+        whois = self.admin("GET", f"/v1/whois/{_q(user_id)}")
+        return [conn for device in whois.get("devices", {}).values()
+                for session in device.get("sessions", [])
+                for conn in session.get("connections", [])]
+
     def suspend(self, user_id: str, suspend: bool = True) -> None:
         self.admin("PUT", f"/v1/suspend/{_q(user_id)}", {"suspend": suspend})
 

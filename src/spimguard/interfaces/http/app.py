@@ -59,7 +59,7 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         yield
         svc.flush()  # not close: a test transport may run the lifespan once per request
 
-    app = FastAPI(title="spimguard", version="1", lifespan=lifespan,
+    app = SpimguardApp(title="spimguard", version="1", lifespan=lifespan,
                   description="Checks chat messages for spam, phishing and compromised "
                               "accounts before delivery.")
     app.state.service = svc
@@ -254,16 +254,12 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     def metrics() -> Response:
         return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    # the limit wraps the whole ASGI stack, so it runs before any body is read; checks
-    # are answered ahead of it all
-    build = app.build_middleware_stack
-
-    def outermost() -> Any:
-        return CheckEndpoint(BodyLimit(build(), cfg.max_body_bytes),
-                             max_bytes=cfg.max_body_bytes, authorize=authorize_check,
-                             check=check_json, invalid=_invalid_detail, clock=time.time)
-
-    app.build_middleware_stack = outermost  # type: ignore[method-assign]
+    # the limit wraps the whole ASGI stack, so it runs before any body is read
+    app.build_middleware_stack = _wrap(app.build_middleware_stack,  # type: ignore[method-assign]
+                                       cfg.max_body_bytes)
+    app.check_endpoint = CheckEndpoint(max_bytes=cfg.max_body_bytes, authorize=authorize_check,
+                                       check=check_json, invalid=_invalid_detail,
+                                       clock=time.time)
     return app
 
 
@@ -291,6 +287,25 @@ class _KeyCache:
             self._seen.clear()  # a flood of made-up tokens must not grow memory
         self._seen[token] = (now, key)
         return key
+
+
+class SpimguardApp(FastAPI):
+    """FastAPI, with checks answered before any of its layers (see ``fastpath``)."""
+
+    check_endpoint: CheckEndpoint | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        endpoint = self.check_endpoint
+        if endpoint is not None and CheckEndpoint.wants(scope):
+            await endpoint(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def _wrap(build: Any, limit: int) -> Any:
+    def wrapped() -> Any:
+        return BodyLimit(build(), limit)
+    return wrapped
 
 
 def _invalid(errors: Any) -> JSONResponse:

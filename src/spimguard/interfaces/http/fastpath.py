@@ -30,7 +30,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("spimguard.http")
 _JSON = (b"content-type", b"application/json")
@@ -45,7 +44,7 @@ class Reject(Exception):
 
 
 class CheckEndpoint:
-    """The outermost ASGI callable: checks here, the rest to ``app``.
+    """Answers ``POST /v1/check`` (see :meth:`wants`) as an ASGI callable.
 
     ``authorize(header)`` raises :class:`Reject` for a bad key; ``check`` maps
     an event to the verdict's JSON dict; ``invalid`` shapes pydantic errors;
@@ -54,18 +53,19 @@ class CheckEndpoint:
 
     PATH = "/v1/check"
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int,
+    def __init__(self, *, max_bytes: int,
                  authorize: Callable[[str | None], None],
                  check: Callable[[MessageEvent], dict[str, Any]],
                  invalid: Callable[[Any], Any], clock: Callable[[], float]) -> None:
-        self.app, self.max_bytes = app, max_bytes
+        self.max_bytes = max_bytes
         self.authorize, self.check, self.invalid, self.clock = authorize, check, invalid, clock
 
+    @classmethod
+    def wants(cls, scope: Scope) -> bool:
+        return scope["type"] == "http" and scope["path"] == cls.PATH and \
+            scope["method"] == "POST"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["path"] != self.PATH
-                or scope["method"] != "POST"):
-            await self.app(scope, receive, send)
-            return
         try:
             status, body, headers = 200, await self._answer(scope, receive), {}
         except Reject as r:
