@@ -387,3 +387,52 @@ def test_engine_gives_the_same_verdicts_on_sqlite(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "e.db", commit_every=7) as s:
         assert _actions(s) == expected
         assert len(s) > 0
+
+
+# -- rows remembered in memory ----------------------------------------------------
+
+
+def test_a_remembered_row_is_dropped_when_another_connection_commits(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    a, b = SqliteStore(path, commit_every=1), SqliteStore(path, commit_every=1)
+    a.set("k", b"one", T0)
+    assert a.get("k", T0) == b"one" and a.get_many(["k", "absent"], T0) == [b"one", None]
+    b.set("k", b"two", T0)      # another worker writes...
+    b.set("absent", b"now", T0)
+    assert a.get("k", T0) == b"two"  # ...and the first sees it at once, absent rows too
+    assert a.get_many(["absent", "k"], T0) == [b"now", b"two"]
+    b.delete("k")
+    assert a.get_many(["k"], T0) == [None]
+    assert b.incr("n", 1, T0) == 1.0 and a.incr("n", 1, T0) == 2.0  # counters stay atomic
+    a.close(), b.close()
+
+
+def test_remembered_rows_keep_expiry_exact(sql: SqliteStore) -> None:
+    sql.set("k", b"v", T0, ttl=10)
+    assert sql.get("k", T0 + 9.99) == b"v"
+    assert sql.get("k", T0 + 10) is None and sql.get_many(["k"], T0 + 10) == [None]
+    assert sql.incr("k", 1, T0 + 10, ttl=5) == 1.0  # an expired key starts over
+    assert sql.get("k", T0 + 14.9) == 1.0 and sql.get("k", T0 + 15) is None
+
+
+def test_write_many_applies_in_order_and_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    sql = SqliteStore(path)
+    sql.write_many([("set", "a", b"1", T0, None), ("set", "b", {"x": [1]}, T0, 60.0),
+                    ("delete", "a", None, 0.0, None), ("set", "c\ud800", b"odd", T0, None)])
+    assert sql.get_many(["a", "b", "c\ud800"], T0) == [None, {"x": [1]}, b"odd"]
+    sql.flush()
+    other = SqliteStore(path)  # on disk, not only in memory
+    assert other.get_many(["a", "b", "c\ud800"], T0 + 59) == [None, {"x": [1]}, b"odd"]
+    assert other.get("b", T0 + 60) is None
+    sql.close(), other.close()
+
+
+def test_remembered_rows_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SqliteStore, "CACHE_ROWS", 10)
+    sql = SqliteStore(tmp_path / "s.sqlite")
+    for i in range(50):
+        sql.set(f"k{i}", i, T0)
+    assert len(sql._rows) <= 10
+    assert sql.get_many([f"k{i}" for i in range(50)], T0) == list(range(50))
+    sql.close()

@@ -52,7 +52,8 @@ class Engine:
         self.policy = policy or Policy()
         base: Store = store if store is not None else MemoryStore()
         #: A store across the network is batched per message (few round trips).
-        self.store: Store = BatchedStore(base) if getattr(base, "remote", False) else base
+        batched = getattr(base, "remote", False) or getattr(base, "batched", False)
+        self.store: Store = BatchedStore(base) if batched else base
         self._clock = clock
         self.detectors = [d for d in detectors if d.name not in self.policy.disabled]
         specs: dict[str, SignalSpec] = {s.name: s for s in ENGINE_SIGNALS}

@@ -33,6 +33,15 @@ seconds), walking the whole table over successive sweeps, and enforces
 ``max_keys``. ``max_keys`` is therefore a soft bound: the table may hold up
 to ``sweep_every`` rows more between sweeps. :meth:`SqliteStore.sweep` does a
 full pass on demand (for a maintenance job, not the message path).
+
+Rows read or written are remembered (their raw bytes, ``CACHE_ROWS`` at
+most) and served from memory while no other connection has committed:
+``PRAGMA data_version`` changes exactly when another connection (another
+worker) commits, so the first read after that drops the copy. One worker
+alone reads SQLite only for rows it has not seen; several workers writing
+all the time gain little, and lose nothing but that one pragma per read.
+The engine reads and writes a message's keys in one call each
+(``batched``: it wraps the store in :class:`~spimguard.state.batch.BatchedStore`).
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from types import TracebackType
 from typing import Any
 
 from spimguard.state.base import StoreError
+from spimguard.state.batch import Write
 from spimguard.state.codec import decode, encode
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
@@ -61,8 +71,11 @@ _MAX_DAMAGED_LOGGED = 10_000
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS kv ("
            "key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)")
-_GET = "SELECT value FROM kv WHERE key = ? AND expires > ?"
-_GET_ROW = "SELECT value, expires FROM kv WHERE key = ? AND expires > ?"
+_GET = "SELECT value, expires FROM kv WHERE key = ?"
+_GET_IN = "SELECT key, value, expires FROM kv WHERE key IN ({})"
+_VERSION = "PRAGMA data_version"
+#: Keys per ``IN (...)`` query (SQLite allows at least 999 parameters).
+_IN_CHUNK = 500
 # An UPSERT, not INSERT OR REPLACE: the row keeps its rowid (its age for
 # eviction), as a dict keeps a key's insertion position on assignment.
 _PUT = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) "
@@ -94,6 +107,10 @@ class SqliteStore:
     SCHEME = "sqlite"
     #: Rowids an automatic sweep scans (about 40 ms at 200-byte rows).
     SWEEP_ROWS = 100_000
+    #: Rows remembered in memory (raw bytes; see the module docstring).
+    CACHE_ROWS = 100_000
+    #: The engine batches a message's reads and writes for this store.
+    batched = True
 
     def __init__(
         self,
@@ -117,6 +134,9 @@ class SqliteStore:
         self._since_sweep = 0
         self._sweep_from = 0  # rowid where the next automatic sweep starts
         self._damaged: set[_Key] = set()
+        #: key -> (raw value or None when absent, expires), valid at ``_version``
+        self._rows: dict[str, tuple[bytes | None, float]] = {}
+        self._version: int | None = None
         self._lock = threading.Lock()
         self._closed = False
         try:
@@ -128,32 +148,25 @@ class SqliteStore:
     # -- the Store protocol ----------------------------------------------------
 
     def get(self, key: str, now: float) -> Any | None:
-        try:
-            return self._get(key, now)
-        except UnicodeEncodeError:
-            return self._get(_blob(key), now)
+        with self._lock:
+            try:
+                self._refresh()
+                raw, expires = self._row(key)
+            except sqlite3.Error as e:
+                raise self._error("get", e) from e
+            return None if raw is None or expires <= now else self._decode(key, raw)
 
     def set(self, key: str, value: Any, now: float, ttl: float | None = None) -> None:
         raw = encode(value)  # TypeError here: nothing is written
-        expires = _NEVER if ttl is None else now + ttl
-        try:
-            self._put(key, raw, expires, now)
-        except UnicodeEncodeError:
-            self._put(_blob(key), raw, expires, now)
+        self._put(key, raw, _NEVER if ttl is None else now + ttl, now)
 
     def delete(self, key: str) -> None:
-        try:
-            self._delete(key)
-        except UnicodeEncodeError:
-            self._delete(_blob(key))
+        self._delete(key)
 
     def incr(self, key: str, amount: float, now: float, ttl: float | None = None) -> float:
         """Atomic across threads and processes: the read and the write share one
         write transaction (SQLite's writer lock), so no increment is lost."""
-        try:
-            return self._incr(key, amount, now, ttl)
-        except UnicodeEncodeError:
-            return self._incr(_blob(key), amount, now, ttl)
+        return self._incr(key, amount, now, ttl)
 
     def ping(self) -> bool:
         with self._lock:
@@ -166,16 +179,41 @@ class SqliteStore:
     # -- beyond the protocol ---------------------------------------------------
 
     def get_many(self, keys: list[str], now: float) -> list[Any | None]:
-        """Values of ``keys`` in order (None for absent or expired), under one lock
-        acquisition: fewer lock round trips, and no write from another thread of
-        this process lands between two of the reads."""
+        """Values of ``keys`` in order (None for absent or expired): rows not in memory
+        are fetched in one query, and no write of another thread of this process
+        lands between two of the reads."""
         with self._lock:
             try:
-                rows = [self._fetch(k, now) for k in keys]
+                self._refresh()
+                missing = [k for k in dict.fromkeys(keys) if k not in self._rows]
+                for i in range(0, len(missing), _IN_CHUNK):
+                    self._fetch_many(missing[i:i + _IN_CHUNK])
+                rows = [self._rows.get(k) or self._row(k) for k in keys]
             except sqlite3.Error as e:
                 raise self._error("get_many", e) from e
-            return [None if row is None else self._decode(k, row[0])
-                    for k, row in zip(keys, rows, strict=True)]
+            return [None if raw is None or expires <= now else self._decode(k, raw)
+                    for k, (raw, expires) in zip(keys, rows, strict=True)]
+
+    def write_many(self, writes: list[Write]) -> None:
+        """Writes in order, in the open transaction, under one lock acquisition."""
+        with self._lock:
+            try:
+                self._begin()
+                last = None
+                for op, key, value, now, ttl in writes:
+                    if op == "set":
+                        raw = encode(value)
+                        expires = _NEVER if ttl is None else now + ttl
+                        self._execute(_PUT, key, raw, expires)
+                        self._remember(key, raw, expires)
+                        last = now
+                    else:
+                        self._execute(_DELETE, key)
+                        self._remember(key, None, _NEVER)
+                self._pending += len(writes) - 1
+                self._wrote(last)
+            except sqlite3.Error as e:
+                raise self._error("write_many", e) from e
 
     def sweep(self, now: float) -> int:
         """Delete every row expired at ``now``, then the oldest rows past ``max_keys``.
@@ -187,6 +225,7 @@ class SqliteStore:
         with self._lock:
             try:
                 self._begin()
+                self._rows.clear()
                 removed = max(self._cur.execute(_SWEEP, (now,)).rowcount, 0)
                 removed += self._evict()
                 self._wrote()
@@ -238,52 +277,84 @@ class SqliteStore:
 
     # -- internals -------------------------------------------------------------
 
-    def _get(self, key: _Key, now: float) -> Any | None:
-        with self._lock:
-            try:
-                row = self._cur.execute(_GET, (key, now)).fetchone()
-            except sqlite3.Error as e:
-                raise self._error("get", e) from e
-            return None if row is None else self._decode(key, row[0])
+    def _refresh(self) -> None:
+        """Forget the remembered rows if another connection committed since."""
+        version = self._cur.execute(_VERSION).fetchone()[0]
+        if version != self._version:
+            self._rows.clear()
+            self._version = version
 
-    def _fetch(self, key: str, now: float) -> Any:
+    def _remember(self, key: str, raw: bytes | None, expires: float) -> None:
+        rows = self._rows
+        if len(rows) >= self.CACHE_ROWS and key not in rows:
+            del rows[next(iter(rows))]  # the oldest remembered
+        rows[key] = (raw, expires)
+
+    def _row(self, key: str) -> tuple[bytes | None, float]:
+        """(raw, expires) from memory, else from the file (then remembered)."""
+        hit = self._rows.get(key)
+        if hit is not None:
+            return hit
+        found = self._execute(_GET, key).fetchone()
+        row = (None, _NEVER) if found is None else (bytes(found[0]), float(found[1]))
+        self._remember(key, *row)
+        return row
+
+    def _fetch_many(self, keys: list[str]) -> None:
         try:
-            return self._cur.execute(_GET, (key, now)).fetchone()
-        except UnicodeEncodeError:
-            return self._cur.execute(_GET, (_blob(key), now)).fetchone()
+            found = self._cur.execute(_GET_IN.format(",".join("?" * len(keys))),
+                                      keys).fetchall()
+        except UnicodeEncodeError:  # a key with a lone surrogate: one by one
+            for k in keys:
+                self._row(k)
+            return
+        for k in keys:
+            self._remember(k, None, _NEVER)
+        for k, raw, expires in found:
+            self._remember(k, bytes(raw), float(expires))
 
-    def _put(self, key: _Key, raw: bytes, expires: float, now: float) -> None:
+    def _execute(self, sql: str, key: str, *args: Any) -> sqlite3.Cursor:
+        try:
+            return self._cur.execute(sql, (key, *args))
+        except UnicodeEncodeError:
+            return self._cur.execute(sql, (_blob(key), *args))
+
+    def _put(self, key: str, raw: bytes, expires: float, now: float) -> None:
         with self._lock:
             try:
                 self._begin()
-                self._cur.execute(_PUT, (key, raw, expires))
+                self._execute(_PUT, key, raw, expires)
+                self._remember(key, raw, expires)
                 self._wrote(now)
             except sqlite3.Error as e:
                 raise self._error("set", e) from e
 
-    def _delete(self, key: _Key) -> None:
+    def _delete(self, key: str) -> None:
         with self._lock:
             try:
                 self._begin()
-                self._cur.execute(_DELETE, (key,))
+                self._execute(_DELETE, key)
+                self._remember(key, None, _NEVER)
                 self._wrote()
             except sqlite3.Error as e:
                 raise self._error("delete", e) from e
 
-    def _incr(self, key: _Key, amount: float, now: float, ttl: float | None) -> float:
+    def _incr(self, key: str, amount: float, now: float, ttl: float | None) -> float:
         with self._lock:
             try:
                 self._begin()
+                self._refresh()  # under the writer lock: what we read is the latest
                 try:
-                    row = self._cur.execute(_GET_ROW, (key, now)).fetchone()
-                    current = None if row is None else self._decode(key, row[0])
+                    raw, expires = self._row(key)
+                    live = raw is not None and expires > now
+                    current = self._decode(key, raw) if live and raw is not None else None
                     value = (current or 0.0) + amount  # TypeError on a non-number, as in memory
-                    if current is not None:
-                        expires = row[1]
-                    else:
+                    if current is None:
                         expires = _NEVER if ttl is None else now + ttl
-                    self._cur.execute(_PUT, (key, encode(value), expires))
-                except (TypeError, UnicodeEncodeError):
+                    new = encode(value)
+                    self._execute(_PUT, key, new, expires)
+                    self._remember(key, new, expires)
+                except TypeError:
                     if self._pending == 0:  # release the writer lock taken for nothing
                         self._cur.execute("ROLLBACK")
                     raise
@@ -314,6 +385,7 @@ class SqliteStore:
 
     def _auto_sweep(self, now: float) -> None:
         self._since_sweep = 0
+        self._rows.clear()  # rows go: the remembered copy would outlive them
         lo, hi = self._cur.execute(_SPAN).fetchone()
         if lo is None:
             return
@@ -342,6 +414,8 @@ class SqliteStore:
             return None
 
     def _error(self, op: str, e: sqlite3.Error) -> StoreError:
+        self._rows.clear()  # a failed transaction may have taken remembered writes with it
+        self._version = None
         return StoreError(f"sqlite store {self.path!r}: {op} failed: {e}")
 
 

@@ -132,8 +132,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         except HTTPException as e:
             raise Reject(e.status_code, {"detail": e.detail}, e.headers) from None
 
-    def check_json(event: MessageEvent) -> dict[str, Any]:
-        return _verdict(svc.check(event))
+    async def check_json(event: MessageEvent) -> dict[str, Any]:
+        return _verdict(await svc.check_async(event))
 
     @app.post("/v1/events", dependencies=[check_scope],
               summary="A batch of events (JSON array or JSON Lines); verdicts of its messages",

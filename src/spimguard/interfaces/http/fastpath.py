@@ -13,7 +13,7 @@ store is down. FastAPI still documents the route in the OpenAPI document.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -38,16 +38,18 @@ _JSON = (b"content-type", b"application/json")
 class Reject(Exception):
     """An answer other than a verdict: status, JSON body, extra headers."""
 
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, body: Any,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
+        self.status, self.body = status, body
+        self.headers = dict(headers or {})
 
 
 class CheckEndpoint:
     """Answers ``POST /v1/check`` (see :meth:`wants`) as an ASGI callable.
 
     ``authorize(header)`` raises :class:`Reject` for a bad key; ``check`` maps
-    an event to the verdict's JSON dict; ``invalid`` shapes pydantic errors;
+    an event to the verdict's JSON dict (a coroutine); ``invalid`` shapes pydantic errors;
     ``clock`` stamps events that carry no ``ts``.
     """
 
@@ -55,15 +57,15 @@ class CheckEndpoint:
 
     def __init__(self, *, max_bytes: int,
                  authorize: Callable[[str | None], None],
-                 check: Callable[[MessageEvent], dict[str, Any]],
+                 check: Callable[[MessageEvent], Awaitable[dict[str, Any]]],
                  invalid: Callable[[Any], Any], clock: Callable[[], float]) -> None:
         self.max_bytes = max_bytes
         self.authorize, self.check, self.invalid, self.clock = authorize, check, invalid, clock
 
     @classmethod
     def wants(cls, scope: Scope) -> bool:
-        return scope["type"] == "http" and scope["path"] == cls.PATH and \
-            scope["method"] == "POST"
+        return bool(scope["type"] == "http" and scope["path"] == cls.PATH
+                    and scope["method"] == "POST")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -107,7 +109,7 @@ class CheckEndpoint:
             raise Reject(422, {"detail": str(e)}) from None
         assert isinstance(event, MessageEvent)
         try:
-            return self.check(event)
+            return await self.check(event)
         except StoreError as e:
             raise Reject(503, {"detail": f"storage unavailable, retry: {e}"}) from None
 

@@ -10,6 +10,7 @@ state through Redis.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -47,6 +48,9 @@ _STANDING = {"ACCOUNT_LOCKED": AccountAction.LOCK, "ACCOUNT_CHALLENGED": Account
 LIST_CHECK_EVERY = 5.0
 
 log = logging.getLogger("spimguard.service")
+
+#: (ts, user, action, reason) of an account action the ledger must record.
+PendingAction = tuple[float, str, str, str]
 
 
 @dataclass(slots=True)
@@ -129,6 +133,22 @@ class Service:
     # -- events ----------------------------------------------------------------
 
     def check(self, message: MessageEvent) -> Verdict:
+        verdict, action = self.judge(message)
+        if action is not None:
+            self.record_action(*action)
+        return verdict
+
+    async def check_async(self, message: MessageEvent) -> Verdict:
+        """:meth:`check` for the event loop: the account action, when there is one, is
+        written (an fsync, milliseconds) on a thread, so other checks go on meanwhile;
+        the verdict is still answered only once the action is on disk."""
+        verdict, action = self.judge(message)
+        if action is not None:
+            await asyncio.to_thread(self.record_action, *action)
+        return verdict
+
+    def judge(self, message: MessageEvent) -> tuple[Verdict, PendingAction | None]:
+        """The verdict, and the account action it took that the ledger must record."""
         self._sync_decoys()
         if message.text is not None and self.config.recent_texts > 0:
             self._texts[message.id] = message.text[:10_000]
@@ -148,13 +168,17 @@ class Service:
         self.verdicts.add(message.ts, message.sender, verdict)
         self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
+        self._store_health()
         if after is not None and after is not before:
             reason = ", ".join(s.name for s in verdict.signals[:4])
-            self.ledger.add_action(message.ts, message.sender, after.value,
-                                   f"message {message.id}: {reason}")
-            self.metrics.account_actions.labels(after.value).inc()
-        self._store_health()
-        return verdict
+            return verdict, (message.ts, message.sender, after.value,
+                             f"message {message.id}: {reason}")
+        return verdict, None
+
+    def record_action(self, ts: float, user: str, action: str, reason: str) -> None:
+        """Durable on return (the ledger syncs every write)."""
+        self.ledger.add_action(ts, user, action, reason)
+        self.metrics.account_actions.labels(action).inc()
 
     def observe(self, event: Event) -> Verdict | None:
         if isinstance(event, MessageEvent):
