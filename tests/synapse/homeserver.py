@@ -423,6 +423,8 @@ def _homeserver_config(workdir: Path, port: int, template: SynapseTemplate,
                        modules: list[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "server_name": SERVER_NAME,
+        # where this server's own client API is reached (modules call the admin API there)
+        "public_baseurl": f"http://127.0.0.1:{port}/",
         "pid_file": str(workdir / "homeserver.pid"),
         "listeners": [{
             "port": port,

@@ -1,0 +1,351 @@
+"""The Synapse module: spimguard's verdicts as Matrix answers.
+
+Loaded by Synapse from ``homeserver.yaml`` (see the package docstring). What
+each verdict means in Matrix:
+
+* allow, warn: delivered; warn also posts an ``m.notice`` after the message
+  (sent from the sender's account, marked ``org.spimguard.notice``);
+* hold: refused with ``M_FORBIDDEN`` and queued for review (``held.jsonl``);
+* block: refused with ``M_FORBIDDEN``; the answer carries
+  ``org.spimguard.action`` and ``org.spimguard.reason`` so the client can say why;
+* an account locked: its messages and invites are refused from then on, and it
+  is suspended (or shadow-banned) through Synapse's admin API;
+* a campaign taken down: its delivered copies are redacted.
+
+Every callback catches everything: an exception would reach the sender as an
+HTTP 500. On any failure the module logs one line and follows ``fail_mode``
+(``open``: deliver; ``closed``: refuse with ``org.spimguard.action: unavailable``).
+Synapse runs on Twisted, not asyncio: remote calls use Synapse's HTTP client
+with a Twisted timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, Literal
+
+from synapse.logging.context import make_deferred_yieldable, run_in_background
+from synapse.module_api import NOT_SPAM, ModuleApi
+from synapse.module_api.errors import Codes
+from synapse.spam_checker_api import RegistrationBehaviour
+from twisted.internet import reactor
+
+from spimguard.core.events import AccountEvent, ContactEvent, Event, MessageEvent
+from spimguard.interfaces.synapse.backends import Backend, EmbeddedBackend, RemoteBackend
+from spimguard.interfaces.synapse.config import SynapseConfig, parse_config
+from spimguard.interfaces.synapse.events import (
+    MESSAGE_TYPES,
+    login_from_request,
+    message_from_event,
+    recipients_of,
+)
+
+__all__ = ["SpimguardModule"]
+
+log = logging.getLogger("spimguard.synapse")
+
+ACTION = "org.spimguard.action"
+REASON = "org.spimguard.reason"
+SIGNALS = "org.spimguard.signals"
+NOTICE = "org.spimguard.notice"
+#: Delivered events remembered (room, sender) so a campaign's copies can be redacted.
+REMEMBER_EVENTS = 100_000
+#: Contact pairs already told to the engine (each is told once per process).
+REMEMBER_CONTACTS = 200_000
+
+Refusal = tuple[Codes, dict[str, Any]]
+Answer = Literal["NOT_SPAM"] | Refusal
+
+
+class SpimguardModule:
+    def __init__(self, config: SynapseConfig, api: ModuleApi) -> None:
+        self.config = config
+        self.api = api
+        self.backend: Backend = (EmbeddedBackend(config) if config.mode == "embedded"
+                                 else RemoteBackend(config, self._post))
+        self._headers = ({b"Authorization": [f"Bearer {config.api_key}".encode()]}
+                         if config.api_key else None)
+        self._events: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._contacts: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._taken_down: set[str] = set()
+        self._suspended: set[str] = set()
+        self._bot_token: str | None = None
+        #: Marks the module's own notices (a client cannot know it, so cannot forge it).
+        self._nonce = secrets.token_urlsafe(16)
+        self.bot_id = api.get_qualified_user_id(config.bot_user)
+        api.register_spam_checker_callbacks(
+            check_event_for_spam=self.check_event_for_spam,
+            check_login_for_spam=self.check_login_for_spam,
+            check_registration_for_spam=self.check_registration_for_spam,
+            user_may_invite=self.user_may_invite,
+            user_may_join_room=self.user_may_join_room,
+        )
+        log.info("spimguard: %s mode, fail %s", config.mode, config.fail_mode)
+
+    @staticmethod
+    def parse_config(config: Any) -> SynapseConfig:
+        return parse_config(config)
+
+    # -- callbacks ----------------------------------------------------------------
+
+    async def check_event_for_spam(self, event: Any) -> Answer:
+        try:
+            if (event.type not in MESSAGE_TYPES or not self.api.is_mine(event.sender)
+                    or event.sender == self.bot_id or self._is_our_notice(event.content)):
+                return NOT_SPAM
+            members = await self._members(event.room_id)
+            await self._learn_contacts(event.sender, members)
+            message = message_from_event(event.type, event.event_id, event.sender,
+                                         event.room_id, event.content,
+                                         getattr(event, "origin_server_ts", None),
+                                         recipients_of(members, event.sender), time.time())
+            if message is None:
+                return NOT_SPAM
+            verdict = await self.backend.check(message)
+            return await self._enforce(message, verdict)
+        except Exception as e:  # never a 500 for the sender
+            return self._failed("check the message", getattr(event, "event_id", "?"), e)
+
+    async def check_login_for_spam(self, user_id: str, device_id: str | None,
+                                   initial_display_name: str | None,
+                                   request_info: Collection[tuple[str | None, str]],
+                                   auth_provider_id: str | None = None) -> Any:
+        try:
+            await self.backend.observe([login_from_request(
+                user_id, device_id, initial_display_name, request_info, time.time())])
+        except Exception as e:
+            log.warning("spimguard: could not record the login of %s (%s: %s)", user_id,
+                        type(e).__name__, e)
+        return NOT_SPAM  # logins are evidence, not refused: the owner must be able to log in
+
+    async def check_registration_for_spam(self, email_threepid: dict[str, Any] | None,
+                                          username: str | None,
+                                          request_info: Collection[tuple[str, str]],
+                                          auth_provider_id: str | None = None
+                                          ) -> RegistrationBehaviour:
+        try:
+            if username:
+                user = self.api.get_qualified_user_id(username)
+                now = time.time()
+                await self.backend.observe([AccountEvent(ts=now, user=user, created_ts=now)])
+        except Exception as e:
+            log.warning("spimguard: could not record the registration of %s (%s: %s)",
+                        username, type(e).__name__, e)
+        return RegistrationBehaviour.ALLOW
+
+    async def user_may_invite(self, inviter: str, invitee: str, room_id: str) -> Answer:
+        """An invite is outreach: judged like a message without text (fan-out, strangers,
+        rate, a locked account), so invite spam from strangers is refused."""
+        try:
+            if not self.config.check_invites or not self.api.is_mine(inviter) or \
+                    inviter == self.bot_id:
+                return NOT_SPAM
+            # no text to read: "encrypted" in the spec's sense (behaviour signals only)
+            message = MessageEvent(ts=time.time(), id=f"invite:{room_id}:{invitee}",
+                                   sender=inviter, recipients=(invitee,), room=room_id,
+                                   encrypted=True)
+            verdict = await self.backend.check(message)
+            if verdict.get("action") in ("hold", "block"):
+                return self._refusal(verdict, "invite")
+            return NOT_SPAM
+        except Exception as e:
+            return self._failed("check the invite", f"{inviter} -> {invitee}", e)
+
+    async def user_may_join_room(self, user_id: str, room_id: str,
+                                 is_invited: bool) -> Answer:
+        """Joining a direct chat makes its members contacts (the engine's contact graph)."""
+        try:
+            if is_invited and self.api.is_mine(user_id):
+                members = await self._members(room_id)
+                members[user_id] = "join"
+                await self._learn_contacts(user_id, members)
+        except Exception as e:
+            log.warning("spimguard: could not learn contacts of %s in %s (%s: %s)", user_id,
+                        room_id, type(e).__name__, e)
+        return NOT_SPAM
+
+    # -- verdicts as Matrix answers ----------------------------------------------------
+
+    async def _enforce(self, message: MessageEvent, verdict: dict[str, Any]) -> Answer:
+        action = verdict.get("action")
+        names = {s.get("name") for s in verdict.get("signals", [])}
+        if verdict.get("account_action") == "lock" or "ACCOUNT_LOCKED" in names:
+            self._background("spimguard_lock", self._lock_account, message.sender)
+        cid = verdict.get("campaign")
+        if isinstance(cid, str) and self.config.redact_campaigns and \
+                cid not in self._taken_down and \
+                ("CAMPAIGN_TAKEDOWN" in names or await self.backend.campaign_is_spam(cid)):
+            self._taken_down.add(cid)
+            self._background("spimguard_takedown", self._take_down, cid)
+        if action in ("allow", "warn"):
+            self._remember(message)
+            if action == "warn" and self.config.warn_notice:
+                self._background("spimguard_notice", self._notice, message, verdict)
+            return NOT_SPAM
+        if action == "hold":
+            self._queue_for_review(message, verdict)
+        return self._refusal(verdict, "message")
+
+    def _refusal(self, verdict: dict[str, Any], what: str) -> Refusal:
+        signals = verdict.get("signals", [])
+        reason = "; ".join(f"{s.get('name')}: {s.get('detail')}" for s in signals[:3])
+        action = verdict.get("action", "block")
+        text = "held for review" if action == "hold" else "refused"
+        return (Codes.FORBIDDEN, {ACTION: action,
+                                  REASON: f"spimguard: {what} {text} ({reason})"[:1000],
+                                  SIGNALS: [s.get("name") for s in signals][:20]})
+
+    def _failed(self, doing: str, what: str, e: BaseException) -> Answer:
+        closed = self.config.fail_mode == "closed"
+        log.error("spimguard: could not %s %s (%s: %s); %s (fail_mode=%s)", doing, what,
+                  type(e).__name__, e, "refusing it" if closed else "letting it through",
+                  self.config.fail_mode)
+        if closed:
+            return (Codes.FORBIDDEN, {ACTION: "unavailable",
+                                      REASON: "spimguard: the spam check is unavailable"})
+        return NOT_SPAM
+
+    # -- room membership and contacts ----------------------------------------------------
+
+    async def _members(self, room_id: str) -> dict[str, str]:
+        state = await self.api.get_room_state(room_id, [("m.room.member", None)])
+        out: dict[str, str] = {}
+        for (etype, key), ev in state.items():
+            if etype == "m.room.member" and key != self.bot_id:
+                membership = ev.content.get("membership")
+                if isinstance(membership, str):
+                    out[key] = membership
+        return out
+
+    async def _learn_contacts(self, user: str, members: dict[str, str]) -> None:
+        joined = [u for u, m in members.items() if m in ("join", "invite")]
+        if not 2 <= len(joined) <= self.config.dm_max_members:
+            return
+        now = time.time()
+        new: list[Event] = []
+        for other in joined:
+            if other == user:
+                continue
+            for a, b in ((user, other), (other, user)):
+                if (a, b) not in self._contacts:
+                    self._bounded(self._contacts, (a, b), None, REMEMBER_CONTACTS)
+                    new.append(ContactEvent(ts=now, user=a, contact=b))
+        if new:
+            await self.backend.observe(new)
+
+    # -- actions ------------------------------------------------------------------------
+
+    def _remember(self, message: MessageEvent) -> None:
+        if message.room is not None:
+            self._bounded(self._events, message.id, (message.room, message.sender),
+                          REMEMBER_EVENTS)
+
+    async def _take_down(self, campaign: str) -> None:
+        ids = await self.backend.takedown(campaign)
+        redacted = 0
+        for event_id in ids:
+            where = self._events.pop(event_id, None)
+            if where is None:
+                continue  # delivered by another worker, or forgotten
+            room, sender = where
+            try:
+                await self.api.create_and_send_event_into_room({
+                    "type": "m.room.redaction", "room_id": room, "sender": sender,
+                    "redacts": event_id,
+                    "content": {"redacts": event_id,
+                                "reason": f"spimguard: spam campaign {campaign}"}})
+                redacted += 1
+            except Exception as e:
+                log.warning("spimguard: could not redact %s (%s: %s)", event_id,
+                            type(e).__name__, e)
+        log.info("spimguard: campaign %s taken down; %d delivered copies redacted",
+                 campaign, redacted)
+
+    async def _lock_account(self, user: str) -> None:
+        if self.config.on_lock == "none" or user in self._suspended:
+            return
+        self._suspended.add(user)
+        token = await self._admin_token()
+        base = (self.config.admin_api_url or self.api.public_baseurl).rstrip("/")
+        quoted = urllib.parse.quote(user, safe="")
+        headers = {b"Authorization": [f"Bearer {token}".encode()]}
+        if self.config.on_lock == "suspend":
+            await self.api.http_client.put_json(
+                f"{base}/_synapse/admin/v1/suspend/{quoted}", {"suspend": True},
+                headers=headers)
+        else:
+            await self.api.http_client.post_json_get_json(
+                f"{base}/_synapse/admin/v1/users/{quoted}/shadow_ban", {}, headers=headers)
+        log.warning("spimguard: locked %s (%s through the admin API)", user,
+                    self.config.on_lock)
+
+    async def _admin_token(self) -> str:
+        """An access token of the module's own admin user, created on first use."""
+        if self._bot_token is None:
+            uid = self.bot_id
+            if await self.api.check_user_exists(uid) is None:
+                await self.api.register_user(self.config.bot_user, admin=True)
+            elif not await self.api.is_user_admin(uid):
+                await self.api.set_user_admin(uid, True)
+            _, token, _, _ = await self.api.register_device(uid, initial_display_name="spimguard")
+            self._bot_token = token
+        return self._bot_token
+
+    async def _notice(self, message: MessageEvent, verdict: dict[str, Any]) -> None:
+        await self.api.sleep(0.05)  # after the message itself is in the room
+        names = ", ".join(s.get("name", "?") for s in verdict.get("signals", [])[:3])
+        body = ("\u26a0\ufe0f spimguard: the message above may be spam or phishing "
+                f"({names}). Do not open links or share codes you did not expect.")
+        await self.api.create_and_send_event_into_room({
+            "type": "m.room.message", "room_id": message.room, "sender": message.sender,
+            "content": {"msgtype": "m.notice", "body": body,
+                        "m.relates_to": {"m.in_reply_to": {"event_id": message.id}},
+                        NOTICE: {"event_id": message.id, "nonce": self._nonce}}})
+
+    def _is_our_notice(self, content: Any) -> bool:
+        mark = content.get(NOTICE) if hasattr(content, "get") else None
+        return mark is not None and hasattr(mark, "get") and mark.get("nonce") == self._nonce
+
+    def _queue_for_review(self, message: MessageEvent, verdict: dict[str, Any]) -> None:
+        """One JSON line per held message in ``data_dir/held.jsonl`` for moderators."""
+        try:
+            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            line = json.dumps({"ts": message.ts, "event_id": message.id, "room_id": message.room,
+                               "sender": message.sender, "recipients": list(message.recipients),
+                               "body": message.text, "formatted_body": message.html,
+                               "verdict": verdict}, ensure_ascii=False)
+            with open(self.config.data_dir / "held.jsonl", "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError as e:
+            log.error("spimguard: could not queue %s for review (%s)", message.id, e)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _post(self, url: str, body: Any) -> Any:
+        """Synapse's HTTP client with a Twisted timeout (asyncio's would not run here)."""
+        d = run_in_background(self.api.http_client.post_json_get_json, url, body,
+                              headers=self._headers)
+        d.addTimeout(self.config.timeout, reactor)
+        return await make_deferred_yieldable(d)
+
+    def _background(self, desc: Any, func: Callable[..., Awaitable[None]], *args: Any) -> None:
+        async def guarded() -> None:
+            try:
+                await func(*args)
+            except Exception as e:
+                log.error("spimguard: %s failed (%s: %s)", desc, type(e).__name__, e)
+
+        self.api.run_as_background_process(desc, guarded, bg_start_span=False)
+
+    @staticmethod
+    def _bounded(store: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+        store[key] = value
+        store.move_to_end(key)
+        if len(store) > limit:
+            store.popitem(last=False)

@@ -1,0 +1,261 @@
+"""spimguard's Synapse module against a real homeserver, driven by real Matrix clients.
+
+Synapse runs the module in its own process (embedded mode: the engine inside
+Synapse, state in SQLite in a temp folder), so what these tests see is what
+a homeserver's users would: delivered or refused sends, redactions, a
+suspended account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from homeserver import (
+    Homeserver,
+    HomeserverFactory,
+    logged_in,
+    open_dm,
+    received_bodies,
+    send_error,
+    send_text,
+)
+
+MODULE = "spimguard.interfaces.synapse.SpimguardModule"
+PHISH = "hey, is this you in this video?? http://paypa1-secure-login.top/verify?id={n}"
+CHAT = ["hey, are you around later?", "ok see you at 7", "thanks a lot!",
+        "did you finish the report?", "running 10 min late, sorry", "sounds good to me"]
+
+
+def _embedded(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {"module": MODULE, "config": {"mode": "embedded", "data_dir": str(tmp_path / "sg"),
+                                         **extra}}
+
+
+def _kind(resp: Any) -> str:
+    return type(resp).__name__
+
+
+@pytest.fixture
+def homeserver(homeserver_factory: HomeserverFactory, tmp_path: Path) -> Homeserver:
+    return homeserver_factory(modules=[_embedded(tmp_path)])
+
+
+def test_a_conversation_between_contacts_is_delivered_untouched(homeserver: Homeserver) -> None:
+    hs = homeserver
+    alice, alice_pw = hs.register_user("alice")
+    bob, bob_pw = hs.register_user("bob")
+
+    async def scenario() -> None:
+        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
+            room = await open_dm(a, b)
+            sent = []
+            for i, text in enumerate(CHAT * 2):
+                who = a if i % 2 == 0 else b
+                html = "<b>see</b> <a href='https://en.wikipedia.org/wiki/Octopus'>this</a>" \
+                    if i == 3 else None
+                resp = await send_text(who, room, text, formatted_body=html)
+                assert _kind(resp) == "RoomSendResponse", resp
+                sent.append(text)
+            assert await received_bodies(b, room) == sent
+            assert await received_bodies(a, room) == sent
+
+    asyncio.run(scenario())
+    assert not hs.is_suspended(alice) and not hs.is_suspended(bob)
+    assert "spimguard" in hs.log_text()  # the module was loaded and said so
+
+
+def test_a_compromised_account_is_stopped_within_three_messages_and_locked(
+        homeserver: Homeserver) -> None:
+    hs = homeserver
+    victim, pw = hs.register_user("victim")
+    friends = [hs.register_user(f"friend{i}") for i in range(8)]
+
+    async def scenario() -> None:
+        async with logged_in(hs, victim, pw, device_name="phone",
+                             user_agent="Element/1.11.50 (Android 14)") as v:
+            rooms = []
+            for i, (friend, friend_pw) in enumerate(friends):  # contacts: direct chats
+                async with logged_in(hs, friend, friend_pw) as f:
+                    room = await open_dm(v, f)
+                    rooms.append(room)
+                    for who, text in ((v, CHAT[i % len(CHAT)]),
+                                      (f, CHAT[(i + 1) % len(CHAT)])):
+                        resp = await send_text(who, room, text)
+                        assert _kind(resp) == "RoomSendResponse", (i, text, resp)
+        # the attacker logs in with the phished password, from elsewhere
+        async with logged_in(hs, victim, pw, device_name="attacker",
+                             user_agent="python-requests/2.31") as attacker:
+            outcomes = []
+            for n, room in enumerate(rooms):
+                resp = await send_text(attacker, room, PHISH.format(n=n))
+                outcomes.append(_kind(resp) == "RoomSendResponse")
+                if not outcomes[-1]:
+                    status, body = await send_error(resp)
+                    assert status == 403 and body["errcode"] in ("M_FORBIDDEN",
+                                                                 "M_USER_SUSPENDED")
+            delivered = sum(outcomes)
+            assert delivered <= 2, outcomes  # stopped at the third message at the latest
+            assert not any(outcomes[delivered:]), outcomes  # and nothing got through after
+        for (friend, friend_pw), room, ok in zip(friends, rooms, outcomes, strict=True):
+            async with logged_in(hs, friend, friend_pw) as f:
+                bodies = await received_bodies(f, room)
+                assert any("paypa1" in b for b in bodies) == ok, (friend, bodies)
+
+    asyncio.run(scenario())
+    deadline = time.monotonic() + 10
+    while not hs.is_suspended(victim) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert hs.is_suspended(victim), hs.log_tail()
+
+
+CAMPAIGN = "we're doing a summer giveaway, register before friday: https://giveaway-summer.com/r"
+
+
+def test_a_campaign_from_several_accounts_is_taken_down_and_its_copies_redacted(
+        homeserver: Homeserver) -> None:
+    """Six accounts, each in a direct chat with a friend, send the same link. Early
+    copies look harmless and are delivered; once enough senders have sent it the
+    campaign is confirmed, later copies are refused, and the delivered ones vanish."""
+    hs = homeserver
+    pairs = [(hs.register_user(f"sender{i}"), hs.register_user(f"reader{i}")) for i in range(7)]
+
+    async def scenario() -> None:
+        rooms, outcomes = [], []
+        for i, ((s_id, s_pw), (r_id, r_pw)) in enumerate(pairs):
+            async with logged_in(hs, s_id, s_pw) as s, logged_in(hs, r_id, r_pw) as r:
+                room = await open_dm(s, r)
+                rooms.append(room)
+                assert _kind(await send_text(r, room, CHAT[i % len(CHAT)])) == "RoomSendResponse"
+                resp = await send_text(s, room, f"{CAMPAIGN}?from={i}")
+                outcomes.append(resp)
+        delivered = [i for i, r in enumerate(outcomes) if _kind(r) == "RoomSendResponse"]
+        refused = [i for i, r in enumerate(outcomes) if _kind(r) != "RoomSendResponse"]
+        assert delivered and refused, [_kind(r) for r in outcomes]
+        assert max(delivered) < min(refused), [_kind(r) for r in outcomes]  # stays stopped
+        status, body = await send_error(outcomes[refused[-1]])
+        assert status == 403 and "CAMPAIGN_TAKEDOWN" in body["org.spimguard.signals"], body
+        # the copies delivered before the takedown are redacted for their readers
+        deadline = time.monotonic() + 15
+        for i in delivered:
+            r_id, r_pw = pairs[i][1]
+            async with logged_in(hs, r_id, r_pw) as r:
+                while True:
+                    bodies = await received_bodies(r, rooms[i])
+                    if not any("giveaway-summer" in b for b in bodies):
+                        break
+                    assert time.monotonic() < deadline, (i, bodies, hs.log_tail())
+                    await asyncio.sleep(0.2)
+                assert bodies[0] == CHAT[i % len(CHAT)]  # the rest of the chat is untouched
+
+    asyncio.run(scenario())
+    assert "taken down" in hs.log_text()
+
+
+# -- remote mode: the module calls `spimguard serve` --------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A real `spimguard serve` (memory store) and an admin key: (url, key)."""
+    data = tmp_path / "service"
+    cli = [sys.executable, "-c", "from spimguard.interfaces.cli import main; main()"]
+    made = subprocess.run([*cli, "keys", "create", "synapse", "--scope", "admin",
+                           "--data-dir", str(data)], capture_output=True, text=True, check=True)
+    key = json.loads(made.stdout.strip().splitlines()[-1])["token"]
+    port = _free_port()
+    env = {**os.environ, "SPIMGUARD_DATA_DIR": str(data), "SPIMGUARD_STORE": "memory"}
+    with open(tmp_path / "service.log", "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "spimguard.interfaces.http.app:app_from_env",
+             "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env, stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, (tmp_path / "service.log").read_text()[-2000:]
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.1)
+    yield url, key
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _remote(url: str, key: str | None, fail_mode: str, tmp_path: Path) -> dict[str, Any]:
+    return {"module": MODULE, "config": {"mode": "remote", "url": url, "api_key": key,
+                                         "fail_mode": fail_mode, "timeout": 2.0,
+                                         "data_dir": str(tmp_path / "sg")}}
+
+
+def test_remote_mode_checks_through_the_service(homeserver_factory: HomeserverFactory,
+                                                service: tuple[str, str], tmp_path: Path) -> None:
+    url, key = service
+    hs = homeserver_factory(modules=[_remote(url, key, "closed", tmp_path)])
+    alice, alice_pw = hs.register_user("alice")
+    bob, bob_pw = hs.register_user("bob")
+
+    async def scenario() -> None:
+        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
+            room = await open_dm(a, b)
+            assert _kind(await send_text(a, room, "see you at 7?")) == "RoomSendResponse"
+            spam = await send_text(
+                b, room, "URGENT your account is suspended, verify now at "
+                "http://paypa1-secure-login.top/verify?id=7 or lose access")
+            assert _kind(spam) == "RoomSendError"
+            status, body = await send_error(spam)
+            assert status == 403 and body["org.spimguard.action"] in ("hold", "block"), body
+            assert await received_bodies(a, room) == ["see you at 7?"]
+
+    asyncio.run(scenario())
+    # the service saw both messages: its verdict log has them
+    seen = httpx.get(f"{url}/v1/verdicts", params={"sender": bob},
+                     headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+    assert [v["action"] for v in seen["verdicts"]][:1] in (["hold"], ["block"])
+
+
+@pytest.mark.parametrize("fail_mode", ["open", "closed"])
+def test_remote_mode_with_the_service_down_follows_the_fail_mode(
+        homeserver_factory: HomeserverFactory, tmp_path: Path, fail_mode: str) -> None:
+    module = _remote(f"http://127.0.0.1:{_free_port()}", "k", fail_mode, tmp_path)
+    module["config"]["check_invites"] = False  # failing closed, invites would be refused too
+    hs = homeserver_factory(modules=[module])
+    alice, alice_pw = hs.register_user("alice")
+    bob, bob_pw = hs.register_user("bob")
+
+    async def scenario() -> None:
+        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
+            room = await open_dm(a, b)
+            resp = await send_text(a, room, "are we still on for lunch?")
+            if fail_mode == "open":
+                assert _kind(resp) == "RoomSendResponse", resp
+                assert await received_bodies(b, room) == ["are we still on for lunch?"]
+            else:
+                assert _kind(resp) == "RoomSendError", resp
+                status, body = await send_error(resp)
+                assert status == 403 and body["org.spimguard.action"] == "unavailable"
+                assert await received_bodies(b, room) == []
+
+    asyncio.run(scenario())
+    said = "letting it through" if fail_mode == "open" else "refusing it"
+    assert f"{said} (fail_mode={fail_mode})" in hs.log_text()
