@@ -39,6 +39,20 @@ def test_new_recipients_are_limited_but_friends_are_not() -> None:
                for i in range(10))
 
 
+def test_a_day_old_account_may_reach_fewer_new_people() -> None:
+    from spimguard.core.events import AccountEvent
+
+    def run(created: float) -> list[dict[str, str]]:
+        eng = engine(per_minute=1000, new_per_hour=20)
+        eng.observe(AccountEvent(T0, "u", created_ts=created))
+        return [names(eng, i, "u", f"stranger{i}", "hello", T0 + i) for i in range(8)]
+
+    young = run(T0 - 3600)  # an hour old: a quarter of 20
+    assert all("RATE_LIMIT" not in h for h in young[:5])
+    assert "RATE_LIMIT" in young[5] and "less than a day old" in young[5]["RATE_LIMIT"]
+    assert all("RATE_LIMIT" not in h for h in run(T0 - 2 * 86400))  # two days: the full 20
+
+
 def test_viral_link_domain_is_limited_platform_wide() -> None:
     eng = engine(per_minute=1000, new_per_hour=1000, link_per_minute=5)
     hits = [names(eng, i, f"s{i}", "r", "see https://viral.example.xyz/x", T0 + i * 0.01)

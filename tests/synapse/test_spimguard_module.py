@@ -259,3 +259,91 @@ def test_remote_mode_with_the_service_down_follows_the_fail_mode(
     asyncio.run(scenario())
     said = "letting it through" if fail_mode == "open" else "refusing it"
     assert f"{said} (fail_mode={fail_mode})" in hs.log_text()
+
+
+# -- what users see: warn notices, held messages, links in HTML, encrypted events ------------
+
+#: A policy under which every message of a new account is at least "warn" and nothing is
+#: blocked outright, so one homeserver shows the notice and the review queue.
+SEE_POLICY = """
+[actions]
+warn = 4.0
+hold = 6.0
+block = 30.0
+
+[weights]
+YOUNG_ACCOUNT = 5.0
+"""
+
+
+def test_warnings_held_messages_html_links_and_encrypted_events(
+        homeserver_factory: HomeserverFactory, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(SEE_POLICY)
+    hs = homeserver_factory(modules=[_embedded(tmp_path, policy=str(policy))])
+    alice, alice_pw = hs.register_user("alice")
+    bob, bob_pw = hs.register_user("bob")
+
+    async def scenario() -> None:
+        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
+            room = await open_dm(a, b)
+            # warn: delivered, then a notice in the room that points at it
+            warned = await send_text(a, room, "hello bob, long time no see")
+            assert _kind(warned) == "RoomSendResponse", warned
+            deadline = time.monotonic() + 10
+            while True:
+                bodies = await received_bodies(b, room)
+                if len(bodies) >= 2:
+                    break
+                assert time.monotonic() < deadline, (bodies, hs.log_tail())
+                await asyncio.sleep(0.1)
+            assert bodies[0] == "hello bob, long time no see"
+            assert bodies[1].startswith("\u26a0\ufe0f spimguard: the message above may be spam")
+            # encrypted: nothing to read, behaviour only; delivered
+            enc = await a.room_send(room, "m.room.encrypted", {
+                "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnB...",
+                "sender_key": "k", "device_id": "D", "session_id": "s"})
+            assert _kind(enc) == "RoomSendResponse", enc
+            # a phishing link only in the HTML: held, with the reason for the sender
+            held = await send_text(a, room, "your parcel: see here",
+                                   formatted_body="your parcel: see <a href='http://paypa1-"
+                                                  "secure-login.top/verify?id=3'>here</a>")
+            assert _kind(held) == "RoomSendError", held
+            status, body = await send_error(held)
+            assert status == 403 and body["org.spimguard.action"] == "hold", body
+            assert "held for review" in body["org.spimguard.reason"]
+            assert "URL_MODEL" in body["org.spimguard.signals"]
+            # that message scored high enough to challenge the account: what follows is
+            # held until a moderator unlocks it, encrypted or not
+            after = await a.room_send(room, "m.room.encrypted", {
+                "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "BwgAEnB...",
+                "sender_key": "k", "device_id": "D", "session_id": "s"})
+            assert _kind(after) == "RoomSendError", after
+            status, body = await send_error(after)
+            assert "ACCOUNT_CHALLENGED" in body["org.spimguard.signals"], body
+
+    asyncio.run(scenario())
+    queued = [json.loads(line) for line in
+              (tmp_path / "sg" / "held.jsonl").read_text().splitlines()]
+    assert [q["sender"] for q in queued] == [alice, alice]
+    assert "paypa1-secure-login.top" in queued[0]["formatted_body"]
+    assert queued[0]["verdict"]["action"] == "hold"
+
+
+def test_invite_spam_from_a_new_account_is_refused(homeserver: Homeserver) -> None:
+    hs = homeserver
+    spammer, pw = hs.register_user("spammer")
+    targets = [hs.register_user(f"target{i}")[0] for i in range(12)]
+
+    async def scenario() -> list[bool]:
+        async with logged_in(hs, spammer, pw) as s:
+            outcomes = []
+            for target in targets:
+                created = await s.room_create(is_direct=True, invite=[target])
+                outcomes.append(_kind(created) == "RoomCreateResponse")
+            return outcomes
+
+    outcomes = asyncio.run(scenario())
+    assert outcomes[0], outcomes  # one new conversation is fine
+    assert not all(outcomes), outcomes  # a stream of invites to strangers is not
+    assert not any(outcomes[outcomes.index(False):]), outcomes

@@ -6,7 +6,10 @@ and a timestamp per key):
 
 * messages per sender (default 30 a minute, burst 30);
 * *new* recipients per sender (people it never wrote to; default 20 an
-  hour, burst 20): contact harvesting and spam runs;
+  hour, burst 20): contact harvesting and spam runs; an account less than a
+  day old gets a quarter of that (5), as throwaway accounts are what invite
+  and stranger spam is sent from, and a new user's first hour seldom reaches
+  more than a handful of people;
 * messages carrying the same registrable domain, platform-wide (default 300
   a minute): a link going viral in minutes is a campaign or an outage.
 
@@ -31,6 +34,10 @@ from spimguard.state.profiles import profile_of
 
 __all__ = ["RateLimitDetector"]
 
+
+#: Accounts younger than this get ``YOUNG_FACTOR`` of the new-recipient allowance.
+YOUNG_AGE = 86_400.0
+YOUNG_FACTOR = 0.25
 
 #: A bucket in the store: tokens left and the time they were counted (16 bytes).
 _BUCKET = struct.Struct("<dd")
@@ -93,12 +100,17 @@ class RateLimitDetector(DetectorBase):
         new = sum(1 for r in msg.recipients[:1000]
                   if prof is None or prof.last_wrote(r) is None)
         if new:
-            burst = self.new_per_hour
-            over = _take(store, f"rl:new:{msg.sender}", self.new_per_hour / 3600, burst,
+            allowance = self.new_per_hour
+            young = prof is not None and prof.created_ts is not None and \
+                now - prof.created_ts < YOUNG_AGE
+            if young:
+                allowance *= YOUNG_FACTOR
+            over = _take(store, f"rl:new:{msg.sender}", allowance / 3600, allowance,
                          float(new), now)
             if over:
-                found.append((over / burst, f"{msg.sender} wrote to over "
-                              f"{self.new_per_hour:g} new people an hour"))
+                found.append((over / allowance, f"{msg.sender} wrote to over "
+                              f"{allowance:g} new people an hour"
+                              + (" (an account less than a day old)" if young else "")))
         for d in message_domains(ctx)[:3]:
             burst = self.link_per_minute
             over = _take(store, f"rl:link:{d}", self.link_per_minute / 60, burst, 1.0, now)

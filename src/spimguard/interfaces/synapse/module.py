@@ -141,7 +141,8 @@ class SpimguardModule:
 
     async def user_may_invite(self, inviter: str, invitee: str, room_id: str) -> Answer:
         """An invite is outreach: judged like a message without text (fan-out, strangers,
-        rate, a locked account), so invite spam from strangers is refused."""
+        rate, a locked account), so invite spam from strangers is refused. An invite
+        cannot carry a warning, so "warn" already refuses it."""
         try:
             if not self.config.check_invites or not self.api.is_mine(inviter) or \
                     inviter == self.bot_id:
@@ -151,7 +152,7 @@ class SpimguardModule:
                                    sender=inviter, recipients=(invitee,), room=room_id,
                                    encrypted=True)
             verdict = await self.backend.check(message)
-            if verdict.get("action") in ("hold", "block"):
+            if verdict.get("action") in ("warn", "hold", "block"):
                 return self._refusal(verdict, "invite")
             return NOT_SPAM
         except Exception as e:

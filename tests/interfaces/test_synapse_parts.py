@@ -1,0 +1,119 @@
+"""The Synapse module's plain parts (options, Matrix events as spimguard events), without
+Synapse: the end-to-end tests in tests/synapse run the module inside a real homeserver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spimguard.core.events import parse_event
+from spimguard.interfaces.synapse.backends import event_json
+from spimguard.interfaces.synapse.config import ConfigError, SynapseConfig, parse_config
+from spimguard.interfaces.synapse.events import (
+    login_from_request,
+    message_from_event,
+    recipients_of,
+)
+
+
+def test_defaults_are_embedded_and_fail_open() -> None:
+    cfg = parse_config(None)
+    assert cfg == SynapseConfig() and cfg.mode == "embedded" and cfg.fail_mode == "open"
+
+
+def test_options_are_read() -> None:
+    cfg = parse_config({"mode": "remote", "url": "http://127.0.0.1:8080", "api_key": "sg_x",
+                        "timeout": 0.25, "fail_mode": "closed", "data_dir": "/tmp/sg",
+                        "on_lock": "shadow_ban", "warn_notice": False, "dm_max_members": 3})
+    assert cfg.mode == "remote" and cfg.timeout == 0.25 and cfg.data_dir == Path("/tmp/sg")
+    assert cfg.on_lock == "shadow_ban" and not cfg.warn_notice and cfg.dm_max_members == 3
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    ({"mode": "cloud"}, "mode must be one of"),
+    ({"mode": "remote"}, "needs url"),
+    ({"url": "ftp://x"}, "must start with http"),
+    ({"fail_mode": "maybe"}, "fail_mode must be one of"),
+    ({"timeout": 0}, "timeout must be"),
+    ({"timeout": True}, "timeout must be"),
+    ({"timeout": "1"}, "timeout must be"),
+    ({"warn_notice": "yes"}, "warn_notice must be true or false"),
+    ({"dm_max_members": 1}, "dm_max_members"),
+    ({"on_lock": "ban"}, "on_lock must be one of"),
+    ({"data_dir": 5}, "data_dir must be a path"),
+    ({"api_key": ""}, "api_key must be a non-empty string"),
+    ({"tmeout": 1}, "unknown option(s) tmeout"),
+    ([1, 2], "must be a mapping"),
+])
+def test_mistakes_name_the_option(raw: Any, says: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(raw)
+    assert says in str(e.value)
+
+
+def test_recipients_are_the_other_joined_and_invited_members() -> None:
+    members = {"@a:x": "join", "@b:x": "join", "@c:x": "invite", "@d:x": "leave", "@e:x": "ban"}
+    assert recipients_of(members, "@a:x") == ("@b:x", "@c:x")
+
+
+def test_a_text_message_with_html_links() -> None:
+    content = {"msgtype": "m.text", "body": "look", "format": "org.matrix.custom.html",
+               "formatted_body": "<a href='http://evil.example/x'>look</a>"}
+    m = message_from_event("m.room.message", "$e", "@a:x", "!r:x", content, 1_700_000_000_000,
+                           ["@b:x"], now=5.0)
+    assert m is not None and m.ts == 1_700_000_000.0 and m.id == "$e"
+    assert m.text == "look" and m.html is not None and "evil.example" in m.html
+    assert m.recipients == ("@b:x",) and m.room == "!r:x" and not m.encrypted
+
+
+def test_html_in_another_format_is_not_read_as_html() -> None:
+    m = message_from_event("m.room.message", "$e", "@a:x", "!r", {"body": "hi", "format": "x",
+                           "formatted_body": "<b>hi</b>"}, None, [], now=5.0)
+    assert m is not None and m.html is None and m.ts == 5.0  # no timestamp: now
+
+
+def test_encrypted_events_carry_no_text() -> None:
+    m = message_from_event("m.room.encrypted", "$e", "@a:x", "!r",
+                           {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AAAA"}, 1.0,
+                           ["@b:x"], now=5.0)
+    assert m is not None and m.encrypted and m.text is None
+
+
+@pytest.mark.parametrize(("etype", "content"), [
+    ("m.room.member", {"membership": "join"}),
+    ("m.reaction", {"m.relates_to": {}}),
+    ("m.room.message", {"msgtype": "m.text"}),           # no body
+    ("m.room.message", {"body": 5, "msgtype": "m.text"}),  # not a string
+])
+def test_what_is_not_a_message_is_left_alone(etype: str, content: dict[str, Any]) -> None:
+    assert message_from_event(etype, "$e", "@a:x", "!r", content, 1.0, [], now=5.0) is None
+
+
+def test_bad_unicode_and_huge_bodies_are_made_safe() -> None:
+    m = message_from_event("m.room.message", "$e", "@a:x", "!r",
+                           {"body": "a\ud800b" + "x" * 200_000}, 1.0, [], now=5.0)
+    assert m is not None and m.text is not None
+    assert len(m.text) == 100_000 and m.text.startswith("a?b")
+    m.text.encode("utf-8")  # encodable: the engine and the service both take it
+
+
+def test_a_login_is_named_by_its_user_agent() -> None:
+    login = login_from_request("@a:x", None, "phone", [("Element/1.11", "10.0.0.1")], now=3.0)
+    assert (login.user, login.ip, login.device, login.ts) == ("@a:x", "10.0.0.1",
+                                                              "Element/1.11", 3.0)
+    bare = login_from_request("@a:x", "DEV", None, [], now=3.0)
+    assert bare.device == "DEV" and bare.ip is None
+
+
+def test_events_go_to_the_service_in_the_spec_format() -> None:
+    m = message_from_event("m.room.message", "$e", "@a:x", "!r",
+                           {"body": "hi", "format": "org.matrix.custom.html",
+                            "formatted_body": "<b>hi</b>"}, 1_000.0, ["@b:x"], now=5.0)
+    assert m is not None
+    j = event_json(m)
+    assert j["formatted_body"] == "<b>hi</b>" and j["recipients"] == ["@b:x"]
+    assert parse_event(j) == m  # the service reads back exactly this message
+    login = login_from_request("@a:x", None, None, [("UA", "1.2.3.4")], now=3.0)
+    assert parse_event(event_json(login)) == login
