@@ -1,6 +1,7 @@
 """Send latency a Synapse homeserver's users see with the spimguard module, and without.
 
 Usage: python bench/bench_synapse.py [--sends 300] [--rounds 6] [--warmup 30] [--users 10]
+                                     [--embedded-store sqlite|memory]
                                      [--out bench/results/synapse.json] [--keep]
 
 Why: the module runs inside Synapse's ``check_event_for_spam``, on the path of
@@ -14,7 +15,8 @@ homeserver:
 
 * ``none``: no modules, the baseline;
 * ``embedded``: ``{"mode": "embedded", "data_dir": ...}`` (the engine inside
-  Synapse, its state in SQLite, the default store);
+  Synapse, its state in SQLite, the default store, committed after every
+  check; ``--embedded-store memory`` to compare with the remote service's store);
 * ``remote``: ``{"mode": "remote", "url": ..., "api_key": ..., "timeout": 2.0}``
   against a real ``spimguard serve`` (uvicorn, one worker, memory store, an
   admin key) started by the bench on a loopback port.
@@ -45,8 +47,11 @@ searched for module errors (``fail_mode`` is the default, ``open``: a failed
 check would not fail the send).
 
 Prints JSON (with a Markdown table under ``"markdown"``) and writes ``--out``
-(default bench/results/synapse.json); a default run takes ~1.5-2 minutes
-(Synapse template ~10 s, three homeservers and the service ~15 s, 990 sends).
+(default bench/results/synapse.json); a default run takes about a minute
+(Synapse template and three homeservers with their users and rooms ~20 s,
+then 990 sends at ~25-35 ms each). ``--keep`` keeps the temp folder: each
+Synapse's ``homeserver.log`` has a "Processed request" line per send with its
+wall time, CPU (``ru``) and database time, which tells an outlier's cause.
 Every process it starts is stopped at the end, also on an error or Ctrl-C.
 """
 
@@ -54,12 +59,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
 import platform
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -298,23 +305,29 @@ class Setup:
         return self.service.proc.pid if self.service is not None else None
 
 
-def _module(name: str, data_dir: Path, service: Service | None) -> list[dict[str, Any]]:
+def _module(name: str, data_dir: Path, service: Service | None,
+            embedded_store: str | None) -> list[dict[str, Any]]:
     if name == "none":
         return []
     if name == "embedded":
-        return [{"module": MODULE, "config": {"mode": "embedded", "data_dir": str(data_dir)}}]
+        config: dict[str, Any] = {"mode": "embedded", "data_dir": str(data_dir)}
+        if embedded_store is not None:
+            config["store"] = embedded_store
+        return [{"module": MODULE, "config": config}]
     assert service is not None
     return [{"module": MODULE, "config": {"mode": "remote", "url": service.url,
                                          "api_key": service.key, "data_dir": str(data_dir),
                                          "timeout": 2.0}}]
 
 
-def start_setup(name: str, root: Path, template: SynapseTemplate) -> Setup:
+def start_setup(name: str, root: Path, template: SynapseTemplate,
+                embedded_store: str | None) -> Setup:
     """The homeserver (and, for remote, the service first) of one configuration."""
     data_dir = root / name / "sg"
     service = Service(root / name / "service") if name == "remote" else None
     try:
-        hs = start_homeserver(root / name / "hs", _module(name, data_dir, service),
+        hs = start_homeserver(root / name / "hs",
+                              _module(name, data_dir, service, embedded_store),
                               template=template)
     except BaseException:
         if service is not None:
@@ -563,7 +576,7 @@ async def bench(args: argparse.Namespace, root: Path, setups: dict[str, Setup],
     template = make_template(root / "template")
     for name in CONFIGS:
         print(f"# {name}: homeserver, users, rooms ...", file=sys.stderr, flush=True)
-        setups[name] = start_setup(name, root, template)
+        setups[name] = start_setup(name, root, template, args.embedded_store)
         await connect(setups[name], args.users)
     texts = chat_texts(args.warmup + args.sends, seed=args.seed)
     warm, measured = texts[:args.warmup], texts[args.warmup:]
@@ -589,6 +602,40 @@ async def close_clients(setups: dict[str, Setup]) -> None:
                 print(f"# closing a client of {setup.name}: {e!r}", file=sys.stderr)
 
 
+def _stop_children(timeout: float = 10.0) -> list[int]:
+    """Stop any child process still running (e.g. the template's priming homeserver,
+    if interrupted): SIGTERM by pid, then SIGKILL. Returns their pids."""
+    me = os.getpid()
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == me and stat[0] != "Z":
+            kids.append(int(entry))
+    for pid in kids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for pid in kids:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    break
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.05)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    if kids:
+        print(f"# stopped leftover child processes {kids}", file=sys.stderr)
+    return kids
+
+
 def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")  # unwinds through the finally blocks
 
@@ -601,6 +648,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=30, help="unmeasured sends per configuration")
     ap.add_argument("--users", type=int, default=10, help="users per homeserver (a DM ring)")
     ap.add_argument("--seed", type=int, default=0, help="of the message texts")
+    ap.add_argument("--embedded-store", choices=("sqlite", "memory"), default=None,
+                    help="store of the embedded module (default: its own, sqlite)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--keep", action="store_true",
                     help="keep the temp folder (homeserver logs, verdict logs) and print it")
@@ -611,19 +660,40 @@ def main() -> None:
     started = time.perf_counter()
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     tmp = tempfile.mkdtemp(prefix="sg-bench-synapse-")
-    root = Path(tmp)
+    try:
+        result = run_all(args, Path(tmp), started, load_before)
+        if args.keep:
+            result["kept"] = tmp
+    finally:
+        if args.keep:
+            print(f"# kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(result["markdown"])
+    if result["error"] is not None:
+        sys.exit(1)
+
+
+def run_all(args: argparse.Namespace, root: Path, started: float,
+            load_before: list[str]) -> dict[str, Any]:
+    """The whole benchmark in ``root``; every process it starts is stopped on return."""
     setups: dict[str, Setup] = {}
     runs: list[dict[str, Any]] = []
     error: str | None = None
     stops: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    try:
-        async def run() -> None:
-            try:
-                await bench(args, root, setups, started)
-            finally:
-                await close_clients(setups)
 
+    async def run() -> None:
+        try:
+            await bench(args, root, setups, started)
+        finally:
+            await close_clients(setups)
+
+    try:
         try:
             asyncio.run(run())
         except Exception as e:  # report what was measured, then fail
@@ -633,11 +703,13 @@ def main() -> None:
             if setup.service is not None:
                 extra[name] = {"service": setup.service.engine_ms_per_check()}
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # cleanup is bounded by timeouts
         for name, setup in setups.items():
             setup.hs.stop()
             stops[name] = {"homeserver_exit": setup.hs.returncode}
             if setup.service is not None:
                 stops[name]["service"] = setup.service.stop()
+        _stop_children()
     base = setups.get("none")
     for name, setup in setups.items():
         run_report = report(setup, base if name != "none" else None, args.sends)
@@ -661,16 +733,19 @@ def main() -> None:
                  "2-core machine as the client and, for remote, the spimguard service; each "
                  "configuration on its own homeserver, all up at once, measured in "
                  "interleaved rounds (order rotated). Added = this configuration's "
-                 "percentile minus none's (95 % bootstrap interval). embedded: default "
-                 "store (sqlite) in a temp folder; remote: spimguard serve, 1 uvicorn worker, "
-                 "memory store, timeout 2 s, fail_mode open. CPU per send is utime+stime "
-                 "of the process over the measured segments (each plus a 0.2 s settle)"),
+                 "percentile minus none's (95 % bootstrap interval). embedded: store per "
+                 "settings.embedded_store in a temp folder; remote: spimguard serve, 1 uvicorn "
+                 "worker, memory store, timeout 2 s; fail_mode open in both. CPU per send is "
+                 "utime+stime of the process over the measured segments (each plus a 0.2 s "
+                 "settle); other_pct is everything else the machine ran meanwhile"),
         "loadavg_before": load_before,
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         "settings": {"sends": args.sends, "rounds": args.rounds,
                      "round_sizes": round_sizes(args.sends, args.rounds),
                      "warmup": args.warmup, "users": args.users, "rooms": "ring of DMs",
-                     "link_share": LINK_SHARE, "seed": args.seed, "settle_s": SETTLE_S},
+                     "link_share": LINK_SHARE, "seed": args.seed, "settle_s": SETTLE_S,
+                     "embedded_store": args.embedded_store or "sqlite (module default)",
+                     "remote_service": "1 uvicorn worker, memory store, timeout 2 s"},
         "targets": {k: {"p50_added_max_ms": v[0], "p99_added_max_ms": v[1]}
                     for k, v in TARGETS.items()},
         "error": error,
@@ -678,19 +753,7 @@ def main() -> None:
         "total_s": round(time.perf_counter() - started, 1),
     }
     result["markdown"] = markdown(runs)
-    if args.keep:
-        result["kept"] = tmp
-    else:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    print(result["markdown"])
-    if error is not None:
-        sys.exit(1)
+    return result
 
 
 def _version(dist: str) -> str | None:

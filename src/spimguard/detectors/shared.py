@@ -27,8 +27,13 @@ def message_links(ctx: MessageContext) -> Extraction | None:
 
 
 def message_domains(ctx: MessageContext) -> list[str]:
-    """Distinct registrable domains linked by the message, in order."""
-    ex = message_links(ctx)
-    if ex is None:
-        return []
-    return list(dict.fromkeys(link.parts.registrable for link in ex.links))
+    """Distinct registrable domains linked by the message, in order (a copy: callers
+    may change it; four detectors ask for every message)."""
+    domains: list[str] | None = ctx.memo.get("domains")
+    if domains is None:
+        ex = message_links(ctx)
+        if ex is None:
+            return []
+        domains = ctx.memo["domains"] = list(dict.fromkeys(
+            link.parts.registrable for link in ex.links))
+    return list(domains)
