@@ -569,3 +569,23 @@ def test_no_nan_in_json_output(tmp_path: Path) -> None:
     m = json.loads(text)
     assert m["n"] == 2 and m["spam"] == 0
     assert m["roc_auc"] is None
+
+
+def test_replay_into_a_sqlite_state_unlocks_an_account(tmp_path: Path) -> None:
+    """How an operator unlocks an account in the Synapse module's embedded state."""
+    from spimguard.core.verdicts import AccountAction
+    from spimguard.state.sqlite import SqliteStore
+
+    path = tmp_path / "state.sqlite"
+    store = SqliteStore(path)
+    eng = build_engine(store=store)
+    eng.restore_account_action("@a:x", AccountAction.LOCK, 1_700_000_000.0)
+    store.close()
+    unlock = json.dumps({"type": "unlock", "ts": 1_700_000_100.0, "user": "@a:x"}) + "\n"
+    r = run("replay", "-", "--store", f"sqlite:{path}", input=unlock)
+    assert r.exit_code == 0, r.output
+    store = SqliteStore(path)
+    assert build_engine(store=store).account_state("@a:x", 1_700_000_200.0) is None
+    store.close()
+    r = run("replay", "-", "--store", "mysql://x", input=unlock)
+    assert r.exit_code != 0 and "cannot open store" in r.stderr

@@ -30,8 +30,9 @@ from spimguard.core.scoring import ReplayScorer
 from spimguard.learning.corpus import read_corpus
 from spimguard.learning.model import ContentModel, ModelError
 from spimguard.learning.shipped import load_shipped_model, shipped_model_path
-from spimguard.state.base import StoreError
+from spimguard.state.base import Store, StoreError
 from spimguard.state.ledger import Ledger
+from spimguard.state.open import open_store
 
 __all__ = ["app", "main"]
 
@@ -63,10 +64,10 @@ def _fail(msg: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _engine(policy: Policy) -> Engine:
+def _engine(policy: Policy, store: Store | None = None) -> Engine:
     """Build the engine; a bad setting or model is a clear error, not a traceback."""
     try:
-        return build_engine(policy)
+        return build_engine(policy, store=store)
     except (PolicyError, ModelError, ValueError) as exc:
         _fail(str(exc))
 
@@ -199,9 +200,17 @@ def replay_cmd(
     score: Annotated[bool, typer.Option(
         help="Print the spec's metrics against the ground truth instead of verdicts.")] = False,
     policy: PolicyOpt = None,
+    store: Annotated[str, typer.Option(
+        help="State to replay into: memory (default), sqlite:PATH or redis://HOST:PORT/DB, "
+             "e.g. the Synapse module's DATA_DIR/state.sqlite, to unlock an account with an "
+             "unlock event.")] = "memory",
 ) -> None:
     """Replay an event stream through the engine: one verdict per message line."""
-    engine = _engine(_policy(policy))
+    try:
+        state = open_store(store)
+    except (ValueError, StoreError) as exc:
+        _fail(f"cannot open store {store!r}: {exc}")
+    engine = _engine(_policy(policy), state)
     stats = ReplayStats()
     scorer = ReplayScorer()
     try:
@@ -215,6 +224,9 @@ def replay_cmd(
                 scorer.message(message, verdict)
             else:
                 out.write(_json(verdict.to_dict()) + "\n")
+    close = getattr(state, "close", None)
+    if close is not None:
+        close()  # written before the command returns
     _report_skipped(stats.errors, str(events))
     if stats.unknown_types:
         _note(f"skipped unknown event types: {dict(stats.unknown_types)}")

@@ -178,6 +178,8 @@ class SpimguardModule:
         names = {s.get("name") for s in verdict.get("signals", [])}
         if verdict.get("account_action") == "lock" or "ACCOUNT_LOCKED" in names:
             self._background("spimguard_lock", self._lock_account, message.sender)
+        else:
+            self._suspended.discard(message.sender)  # unlocked since: may be locked again
         cid = verdict.get("campaign")
         if isinstance(cid, str) and self.config.redact_campaigns and \
                 cid not in self._taken_down and \
