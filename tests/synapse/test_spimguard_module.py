@@ -349,3 +349,38 @@ def test_invite_spam_from_a_new_account_is_refused(homeserver: Homeserver) -> No
     assert outcomes[0], outcomes  # one new conversation is fine
     assert not all(outcomes), outcomes  # a stream of invites to strangers is not
     assert not any(outcomes[outcomes.index(False):]), outcomes
+
+
+def test_embedded_state_in_redis_is_shared_with_other_processes(
+        homeserver_factory: HomeserverFactory, tmp_path: Path, redis_url: str) -> None:
+    """With ``store: redis://...`` several Synapse workers keep one state: what the module
+    learns is in Redis, and a lock written there by another process is enforced."""
+    from spimguard import build_engine
+    from spimguard.core.verdicts import AccountAction
+    from spimguard.state.open import open_store
+
+    db = redis_url.rsplit("/", 1)[0] + "/3"
+    hs = homeserver_factory(modules=[_embedded(tmp_path, store=db)])
+    alice, alice_pw = hs.register_user("alice")
+    bob, bob_pw = hs.register_user("bob")
+
+    async def scenario() -> None:
+        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
+            room = await open_dm(a, b)
+            assert _kind(await send_text(a, room, "lunch at 1?")) == "RoomSendResponse"
+            assert await received_bodies(b, room) == ["lunch at 1?"]
+            # another worker (here: this test) locks alice in the shared state
+            other = open_store(db)
+            build_engine(store=other).restore_account_action(alice, AccountAction.LOCK,
+                                                             time.time())
+            getattr(other, "close", lambda: None)()
+            refused = await send_text(a, room, "and coffee after?")
+            assert _kind(refused) == "RoomSendError", refused
+            _, body = await send_error(refused)
+            assert "ACCOUNT_LOCKED" in body["org.spimguard.signals"], body
+            assert await received_bodies(b, room) == ["lunch at 1?"]
+
+    asyncio.run(scenario())
+    import redis as redis_py
+
+    assert len(redis_py.Redis.from_url(db).keys("*")) > 3  # profiles, windows, buckets
