@@ -49,10 +49,10 @@ check would not fail the send).
 Prints JSON (with a Markdown table under ``"markdown"``) and writes ``--out``
 (default bench/results/synapse.json); a default run takes about a minute
 (Synapse template and three homeservers with their users and rooms ~20 s,
-then 990 sends at ~25-35 ms each). ``--keep`` keeps the temp folder: each
+then 990 sends at ~20-35 ms each). ``--keep`` keeps the temp folder: each
 Synapse's ``homeserver.log`` has a "Processed request" line per send with its
 wall time, CPU (``ru``) and database time, which tells an outlier's cause.
-Every process it starts is stopped at the end, also on an error or Ctrl-C.
+Every process it starts is stopped at the end, also on an error, Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations

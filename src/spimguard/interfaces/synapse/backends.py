@@ -10,6 +10,7 @@ than the check, and the GIL would not run it in parallel anyway).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -65,6 +66,10 @@ class EmbeddedBackend:
         self.store = open_store(config.store, config.data_dir)
         self.engine = build_engine(config.policy, store=self.store)
         self.verdicts = VerdictLog(config.data_dir / "verdicts.sqlite")
+        # The engine's models and lists (~200k objects) live as long as Synapse. Synapse
+        # runs full garbage collections itself; frozen, they are no longer walked by
+        # them (a full pass measured ~123 ms with them, ~68 ms without).
+        gc.freeze()
 
     async def check(self, message: MessageEvent) -> dict[str, Any]:
         verdict = self.engine.check(message)
