@@ -58,6 +58,10 @@ NOTICE = "org.spimguard.notice"
 REMEMBER_EVENTS = 100_000
 #: Contact pairs already told to the engine (each is told once per process).
 REMEMBER_CONTACTS = 200_000
+#: Room member lists are kept this many seconds (a local membership change drops them
+#: at once; remote members joining a federated room are seen within this time).
+MEMBERS_TTL = 30.0
+REMEMBER_ROOMS = 20_000
 
 Refusal = tuple[Codes, dict[str, Any]]
 Answer = Literal["NOT_SPAM"] | Refusal
@@ -73,6 +77,7 @@ class SpimguardModule:
                          if config.api_key else None)
         self._events: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._contacts: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._rooms: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self._taken_down: set[str] = set()
         self._suspended: set[str] = set()
         self._bot_token: str | None = None
@@ -96,6 +101,9 @@ class SpimguardModule:
 
     async def check_event_for_spam(self, event: Any) -> Answer:
         try:
+            if event.type == "m.room.member":
+                self._rooms.pop(event.room_id, None)  # membership changes: read it again
+                return NOT_SPAM
             if (event.type not in MESSAGE_TYPES or not self.api.is_mine(event.sender)
                     or event.sender == self.bot_id or self._is_our_notice(event.content)):
                 return NOT_SPAM
@@ -217,6 +225,16 @@ class SpimguardModule:
     # -- room membership and contacts ----------------------------------------------------
 
     async def _members(self, room_id: str) -> dict[str, str]:
+        """User id -> membership (a copy), from Synapse at most every ``MEMBERS_TTL`` s."""
+        now = time.monotonic()
+        hit = self._rooms.get(room_id)
+        if hit is not None and now - hit[0] < MEMBERS_TTL:
+            return dict(hit[1])
+        members = await self._read_members(room_id)
+        self._bounded(self._rooms, room_id, (now, members), REMEMBER_ROOMS)
+        return dict(members)
+
+    async def _read_members(self, room_id: str) -> dict[str, str]:
         state = await self.api.get_room_state(room_id, [("m.room.member", None)])
         out: dict[str, str] = {}
         for (etype, key), ev in state.items():
