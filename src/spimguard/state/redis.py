@@ -67,6 +67,26 @@ _NOT_FINITE = "SPIMGUARD_NOT_FINITE"
 # the same float Python would store, if not always the same digits (1e+15 for
 # Python's 1000000000000000.0). It is returned as a string because Lua numbers
 # come back from scripts truncated to integers.
+# One message's writes as one command: a pipeline of N SETs costs redis-py N commands to
+# pack and N replies to parse, most of a check's client time. Keys of one call must live
+# on one node (plain Redis or Sentinel; a cluster would need hash tags).
+# ARGV, per key: op ("s" set, "d" delete), payload, native expiry in ms ("0": none).
+_WRITE_LUA = """
+for i, key in ipairs(KEYS) do
+  local base = 3 * (i - 1)
+  if ARGV[base + 1] == "s" then
+    local px = tonumber(ARGV[base + 3])
+    if px > 0 then
+      redis.call("SET", key, ARGV[base + 2], "PX", px)
+    else
+      redis.call("SET", key, ARGV[base + 2])
+    end
+  else
+    redis.call("DEL", key)
+  end
+end
+return #KEYS
+"""
 _INCR_LUA = """
 local raw = redis.pcall('GET', KEYS[1])
 if type(raw) == 'table' then raw = false end
@@ -193,6 +213,7 @@ class RedisStore:
             self._owns_client = False
             self._client = client
         self._incr = self._client.register_script(_INCR_LUA)
+        self._write = self._client.register_script(_WRITE_LUA)
         self._damaged: set[str] = set()
         #: Values that failed to decode (each key is logged once).
         self.damaged = 0
@@ -234,19 +255,23 @@ class RedisStore:
         return [self._value(k, raw, now) for k, raw in zip(keys, raws, strict=True)]
 
     def write_many(self, writes: list[tuple[str, str, Any, float, float | None]]) -> None:
-        """Sets and deletes, in order, in one pipeline (one round trip)."""
-        pipe = self._client.pipeline(transaction=False)
+        """Sets and deletes, in order, in one script call (one round trip, one command)."""
+        if not writes:
+            return
+        keys: list[str] = []
+        args: list[bytes | str] = []
         for op, key, value, now, ttl in writes:
+            keys.append(self.key(key))
             if op == "set":
                 expires = _NEVER if ttl is None else now + ttl
-                pipe.set(self.key(key), _HEADER.pack(expires) + encode(value),
-                         px=_native_px(ttl, self.NATIVE_MARGIN))
+                args += ["s", _HEADER.pack(expires) + encode(value),
+                         str(_native_px(ttl, self.NATIVE_MARGIN) or 0)]
             else:
-                pipe.delete(self.key(key))
+                args += ["d", "", "0"]
         try:
-            pipe.execute()
+            self._write(keys=keys, args=args)
         except redis.RedisError as e:
-            raise self._error("pipeline", e) from e
+            raise self._error("EVALSHA", e) from e
 
     def set(self, key: str, value: Any, now: float, ttl: float | None = None) -> None:
         expires = _NEVER if ttl is None else now + ttl
