@@ -61,6 +61,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import chat_texts  # bench/: run as python bench/bench_http.py
 import httpx
 
 CLI = "from spimguard.interfaces.cli import main; main()"
@@ -69,36 +70,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # -- traffic -------------------------------------------------------------------
 
-HAM = [
-    "hey, are you around later?", "ok see you at 7", "thanks a lot!",
-    "can you send me the slides from today", "lol that's hilarious",
-    "running 10 min late, sorry", "did you finish the report?", "happy birthday!! \U0001f389",
-    "where are we meeting tomorrow", "I'll call you after lunch", "sounds good to me",
-    "what time does the train leave", "just landed, will text when I'm home",
-    "can you pick up milk on the way", "good luck with the interview tomorrow",
-    "the meeting moved to 3pm", "who's bringing the snacks on friday?",
-    "nice, congrats on the new job", "I left my keys at your place I think",
-    "do you want to grab coffee this week", "send me the address please",
-    "my phone is almost dead, talk later", "haha yes exactly", "no worries at all",
-    "is the game still on tonight", "did you see the email from Anna",
-    "let's push the call to monday", "I'm at the station now", "got it, thanks",
-    "can we split the bill for dinner", "the wifi password is on the fridge",
-    "remember to water the plants", "that movie was so good",
-    "are you coming to the party on saturday", "call me when you can",
-    "I'll bring the charger", "kids are asleep finally", "omw",
-]
-HAM_LINKED = [
-    "have a look at this https://en.wikipedia.org/wiki/Octopus",
-    "the repo is here https://github.com/python/cpython",
-    "this song \U0001f602 https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-    "did you read this? https://www.bbc.co.uk/news/technology",
-    "docs are at https://docs.python.org/3/library/asyncio.html",
-    "here's the place https://maps.google.com/?q=central+station",
-    "tickets: https://www.eventbrite.com/e/summer-concert",
-    "shared the folder https://drive.google.com/drive/folders/abc123",
-    "recipe for tonight https://www.nytimes.com/recipes/pasta",
-    "this thread https://www.reddit.com/r/python/comments/xyz/",
-]
+HAM = chat_texts.HAM
+HAM_LINKED = chat_texts.HAM_LINKED
 SPAM = [
     "Congratulations!! You won a $500 gift card, claim it now: {link}",
     "Your account will be suspended in 24h, verify here {link}",
