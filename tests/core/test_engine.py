@@ -144,3 +144,15 @@ def test_campaign_id_and_verdict_hook() -> None:
     v = Engine([det]).check(msg("hello"))
     assert v.campaign == "c-1" and v.to_dict()["campaign"] == "c-1"
     assert det.seen == [("m1", "allow")]
+
+
+def test_warm_up_leaves_no_state_behind() -> None:
+    """The warm-up message goes through a throwaway engine: the real state stays empty."""
+    from spimguard.build import build_engine, warm_up
+    from spimguard.state.memory import MemoryStore
+
+    store = MemoryStore()
+    engine = build_engine(store=store)
+    warm_up()
+    assert len(store) == 0
+    assert engine.account_state("warm-up") is None

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from spimguard.build import warm_up
 from spimguard.core.errors import EventError, UnknownEventType
 from spimguard.core.events import MessageEvent, ReportEvent, parse_event
 from spimguard.core.verdicts import Verdict
@@ -382,6 +383,7 @@ def app_from_env() -> FastAPI:
         auth=os.environ.get(ENV_AUTH, "1") != "0",
     )
     app = create_app(cfg)
+    warm_up(cfg.policy)  # the first check would otherwise take ~75 ms
     # Everything built so far (models, suffix and block lists: ~200k objects) lives as
     # long as the process; out of the collector's sight, a full collection no longer
     # walks it, which paused requests for tens to hundreds of milliseconds.
