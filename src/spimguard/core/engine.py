@@ -66,6 +66,11 @@ class Engine:
             bind = getattr(d, "bind", None)
             if bind is not None:
                 bind(self.store)
+        #: Detectors that learn from messages or verdicts (a no-op hook, marked ``noop``
+        #: as the base class's are, is not called twice per message for nothing).
+        self._learners = [d for d in self.detectors if not _noop(getattr(d, "observe", None))]
+        self._verdict_hooks = [d for d in self.detectors
+                               if not _noop(getattr(d, "on_verdict", None))]
 
     # -- public API ----------------------------------------------------------
 
@@ -142,8 +147,9 @@ class Engine:
             campaign=campaign,
             trace=tuple(trace),
         )
-        for det in self.detectors:
+        for det in self._learners:
             self._observe(det, message, now)
+        for det in self._verdict_hooks:
             self._on_verdict(det, message, verdict, now)
         return verdict
 
@@ -156,7 +162,7 @@ class Engine:
         now = event.ts if self._clock is None else self._clock()
         if isinstance(event, UnlockEvent):
             self.store.delete(_account_key(event.user))
-        for det in self.detectors:
+        for det in self._learners:
             self._observe(det, event, now)
         return None
 
@@ -210,6 +216,10 @@ class Engine:
         if current is AccountAction.LOCK:
             return
         self.store.set(_account_key(user), action.value, now)
+
+
+def _noop(hook: object) -> bool:
+    return hook is None or bool(getattr(hook, "noop", False))
 
 
 def _account_key(user: str) -> str:

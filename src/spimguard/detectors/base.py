@@ -35,3 +35,7 @@ class DetectorBase:
     def on_verdict(self, message: MessageEvent, verdict: Verdict, now: float) -> None:
         """Called after each verdict: learn what was delivered (e.g. campaign copies)."""
         return None
+
+    # the engine skips hooks marked so (two calls per detector per message saved)
+    observe.noop = True  # type: ignore[attr-defined]
+    on_verdict.noop = True  # type: ignore[attr-defined]
