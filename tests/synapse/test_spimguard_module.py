@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -384,3 +385,29 @@ def test_embedded_state_in_redis_is_shared_with_other_processes(
     import redis as redis_py
 
     assert len(redis_py.Redis.from_url(db).keys("*")) > 3  # profiles, windows, buckets
+
+
+def test_an_unanswered_invite_does_not_make_a_contact(homeserver: Homeserver,
+                                                      tmp_path: Path) -> None:
+    """A new account invites a stranger and, before they accept, sends a link: the link
+    goes to a stranger (STRANGER_LINK: warned), not to a contact."""
+    hs = homeserver
+    spammer, pw = hs.register_user("spammer")
+    stranger, _ = hs.register_user("stranger")
+
+    async def scenario() -> None:
+        async with logged_in(hs, spammer, pw) as s:
+            created = await s.room_create(is_direct=True, invite=[stranger])
+            assert _kind(created) == "RoomCreateResponse", created
+            await send_text(s, created.room_id, "hi! see my photos https://giveaway-summer.com/p")
+
+    asyncio.run(scenario())
+    with sqlite3.connect(tmp_path / "sg" / "verdicts.sqlite") as db:
+        deadline = time.monotonic() + 5  # the log is written within 50 ms
+        while not (row := db.execute("SELECT action, signals FROM verdicts WHERE message_id "
+                                     "LIKE '$%' ORDER BY id DESC LIMIT 1").fetchone()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    action, signals = row
+    assert action in ("warn", "hold", "block")
+    assert "STRANGER_LINK" in {s["name"] for s in json.loads(signals)}

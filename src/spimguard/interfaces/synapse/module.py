@@ -245,7 +245,10 @@ class SpimguardModule:
         return out
 
     async def _learn_contacts(self, user: str, members: dict[str, str]) -> None:
-        joined = [u for u, m in members.items() if m in ("join", "invite")]
+        """Members of a direct chat who have both joined are contacts. Only joined: an
+        invite is not accepted yet, and a spammer would otherwise become the contact of
+        every stranger it invites."""
+        joined = [u for u, m in members.items() if m == "join"]
         if not 2 <= len(joined) <= self.config.dm_max_members:
             return
         now = time.time()
