@@ -117,3 +117,23 @@ def test_events_go_to_the_service_in_the_spec_format() -> None:
     assert parse_event(j) == m  # the service reads back exactly this message
     login = login_from_request("@a:x", None, None, [("UA", "1.2.3.4")], now=3.0)
     assert parse_event(event_json(login)) == login
+
+
+def test_the_review_queue_keeps_pending_until_decided(tmp_path: Path) -> None:
+    from spimguard.interfaces.synapse.review import ReviewQueue
+
+    q = ReviewQueue(tmp_path / "sg")
+    assert q.pending() == []
+    q.add({"event_id": "$1", "body": "a"})
+    q.add({"event_id": "$2", "body": "b\u00e9"})
+    with open(q.held_path, "a", encoding="utf-8") as f:
+        f.write('{"event_id": "$3", "bo')  # a crash mid-line: skipped, not fatal
+    assert [r["event_id"] for r in q.pending()] == ["$1", "$2"]
+    assert q.decide("$1", "release", "@mod:x")["body"] == "a"
+    with pytest.raises(KeyError):
+        q.decide("$1", "dismiss", "@mod:x")  # decided already
+    with pytest.raises(ValueError, match="decision must be"):
+        q.decide("$2", "approve", "@mod:x")
+    assert [r["event_id"] for r in ReviewQueue(tmp_path / "sg").pending()] == ["$2"]
+    q.add({"event_id": "$4"})  # after the cut line, on a line of its own
+    assert [r["event_id"] for r in q.pending()] == ["$2", "$4"]

@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -411,3 +412,52 @@ def test_an_unanswered_invite_does_not_make_a_contact(homeserver: Homeserver,
     action, signals = row
     assert action in ("warn", "hold", "block")
     assert "STRANGER_LINK" in {s["name"] for s in json.loads(signals)}
+
+
+def test_moderators_release_or_dismiss_held_messages(homeserver_factory: HomeserverFactory,
+                                                    tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(SEE_POLICY)
+    hs = homeserver_factory(modules=[_embedded(tmp_path, policy=str(policy),
+                                               check_invites=False)])
+    alice, alice_pw = hs.register_user("alice")
+    bob, bob_pw = hs.register_user("bob")
+    parcel = "your parcel: see <a href='http://paypa1-secure-login.top/verify?id=3'>here</a>"
+
+    async def send_two() -> str:
+        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
+            room = await open_dm(a, b)
+            for text in ("your parcel: see here", "please answer, it's urgent"):
+                resp = await send_text(a, room, text, formatted_body=parcel
+                                       if "parcel" in text else None)
+                assert _kind(resp) == "RoomSendError", resp
+            return room
+
+    room = asyncio.run(send_two())
+    admin = hs.admin_token()
+    assert hs.request_status("GET", "/_spimguard/v1/held", token=admin)[0] == 200
+    _, bob_token = hs.request_status("POST", "/_matrix/client/v3/login", body={
+        "type": "m.login.password", "identifier": {"type": "m.id.user", "user": bob},
+        "password": bob_pw})
+    status, _ = hs.request_status("GET", "/_spimguard/v1/held", token=bob_token["access_token"])
+    assert status == 403  # moderators are server admins
+    held = hs.request("GET", "/_spimguard/v1/held", token=admin)["held"]
+    assert [h["body"] for h in held] == ["your parcel: see here", "please answer, it's urgent"]
+    first, second = (h["event_id"] for h in held)
+    q = urllib.parse.quote
+    hs.request("POST", f"/_spimguard/v1/held/{q(first)}/release", body={}, token=admin)
+    hs.request("POST", f"/_spimguard/v1/held/{q(second)}/dismiss", body={}, token=admin)
+    assert hs.request_status("POST", f"/_spimguard/v1/held/{q(second)}/release", body={},
+                             token=admin)[0] == 404  # decided already
+    assert hs.request("GET", "/_spimguard/v1/held", token=admin)["held"] == []
+
+    async def bob_sees() -> list[str]:
+        async with logged_in(hs, bob, bob_pw) as b:
+            return await received_bodies(b, room)
+
+    assert asyncio.run(bob_sees()) == ["your parcel: see here"]  # released as it was sent
+    decisions = [json.loads(line) for line in
+                 (tmp_path / "sg" / "held-decisions.jsonl").read_text().splitlines()]
+    assert [(d["event_id"], d["decision"]) for d in decisions] == [(first, "release"),
+                                                                   (second, "dismiss")]
+    assert all(d["moderator"] == hs.admin_user_id for d in decisions)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from spimguard.build import build_engine, warm_up
 from spimguard.campaigns import campaigns_for
-from spimguard.core.events import Event, MessageEvent
+from spimguard.core.events import Event, MessageEvent, ReportEvent
 from spimguard.interfaces.synapse.config import SynapseConfig
 from spimguard.state.open import open_store
 from spimguard.state.verdict_log import VerdictLog
@@ -38,6 +38,8 @@ class Backend(Protocol):
     async def campaign_is_spam(self, campaign: str) -> bool: ...
 
     async def takedown(self, campaign: str) -> list[str]: ...
+
+    async def report(self, report: ReportEvent) -> None: ...
 
     def close(self) -> None: ...
 
@@ -95,6 +97,10 @@ class EmbeddedBackend:
         self._flush()
         return ids
 
+    async def report(self, report: ReportEvent) -> None:
+        self.engine.observe(report)
+        self._flush()
+
     def _flush(self) -> None:
         flush = getattr(self.store, "flush", None)
         if flush is not None:
@@ -132,6 +138,11 @@ class RemoteBackend:
         answer = await self.post(f"{self.base}/v1/campaigns/{campaign}/takedown", {})
         ids = answer.get("retract_ids", []) if isinstance(answer, dict) else []
         return [i for i in ids if isinstance(i, str)]
+
+    async def report(self, report: ReportEvent) -> None:
+        await self.post(f"{self.base}/v1/reports", {
+            "ts": report.ts, "reporter": report.reporter, "message_id": report.message_id,
+            "label": report.label, "moderator": report.moderator, "sender": report.sender})
 
     def close(self) -> None:
         pass

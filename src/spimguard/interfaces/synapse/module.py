@@ -21,7 +21,6 @@ with a Twisted timeout.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -30,13 +29,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Literal
 
+from synapse.http.server import DirectServeJsonResource
 from synapse.logging.context import make_deferred_yieldable, run_in_background
 from synapse.module_api import NOT_SPAM, ModuleApi
-from synapse.module_api.errors import Codes
+from synapse.module_api.errors import Codes, SynapseError
 from synapse.spam_checker_api import RegistrationBehaviour
 from twisted.internet import reactor
 
-from spimguard.core.events import AccountEvent, ContactEvent, Event, MessageEvent
+from spimguard.core.events import AccountEvent, ContactEvent, Event, MessageEvent, ReportEvent
 from spimguard.interfaces.synapse.backends import Backend, EmbeddedBackend, RemoteBackend
 from spimguard.interfaces.synapse.config import SynapseConfig, parse_config
 from spimguard.interfaces.synapse.events import (
@@ -45,6 +45,7 @@ from spimguard.interfaces.synapse.events import (
     message_from_event,
     recipients_of,
 )
+from spimguard.interfaces.synapse.review import DECISIONS, ReviewQueue
 
 __all__ = ["SpimguardModule"]
 
@@ -54,6 +55,9 @@ ACTION = "org.spimguard.action"
 REASON = "org.spimguard.reason"
 SIGNALS = "org.spimguard.signals"
 NOTICE = "org.spimguard.notice"
+RELEASED = "org.spimguard.released"
+#: Where moderators list and decide held messages (Synapse admins' access tokens).
+REVIEW_PATH = "/_spimguard/v1/held"
 #: Delivered events remembered (room, sender) so a campaign's copies can be redacted.
 REMEMBER_EVENTS = 100_000
 #: Contact pairs already told to the engine (each is told once per process).
@@ -81,9 +85,12 @@ class SpimguardModule:
         self._taken_down: set[str] = set()
         self._suspended: set[str] = set()
         self._bot_token: str | None = None
-        #: Marks the module's own notices (a client cannot know it, so cannot forge it).
-        self._nonce = secrets.token_urlsafe(16)
+        #: Single-use marks of the events the module sends itself (notices, released
+        #: messages): checked once, then forgotten, so a copy of one is checked as usual.
+        self._own: set[str] = set()
+        self.queue = ReviewQueue(config.data_dir)
         self.bot_id = api.get_qualified_user_id(config.bot_user)
+        api.register_web_resource(REVIEW_PATH, ReviewResource(self))
         api.register_spam_checker_callbacks(
             check_event_for_spam=self.check_event_for_spam,
             check_login_for_spam=self.check_login_for_spam,
@@ -105,7 +112,7 @@ class SpimguardModule:
                 self._rooms.pop(event.room_id, None)  # membership changes: read it again
                 return NOT_SPAM
             if (event.type not in MESSAGE_TYPES or not self.api.is_mine(event.sender)
-                    or event.sender == self.bot_id or self._is_our_notice(event.content)):
+                    or event.sender == self.bot_id or self._is_own(event.content)):
                 return NOT_SPAM
             members = await self._members(event.room_id)
             await self._learn_contacts(event.sender, members)
@@ -116,7 +123,7 @@ class SpimguardModule:
             if message is None:
                 return NOT_SPAM
             verdict = await self.backend.check(message)
-            return await self._enforce(message, verdict)
+            return await self._enforce(message, verdict, event.content)
         except Exception as e:  # never a 500 for the sender
             return self._failed("check the message", getattr(event, "event_id", "?"), e)
 
@@ -181,7 +188,8 @@ class SpimguardModule:
 
     # -- verdicts as Matrix answers ----------------------------------------------------
 
-    async def _enforce(self, message: MessageEvent, verdict: dict[str, Any]) -> Answer:
+    async def _enforce(self, message: MessageEvent, verdict: dict[str, Any],
+                       content: Any = None) -> Answer:
         action = verdict.get("action")
         names = {s.get("name") for s in verdict.get("signals", [])}
         if verdict.get("account_action") == "lock" or "ACCOUNT_LOCKED" in names:
@@ -199,8 +207,8 @@ class SpimguardModule:
             if action == "warn" and self.config.warn_notice:
                 self._background("spimguard_notice", self._notice, message, verdict)
             return NOT_SPAM
-        if action == "hold":
-            self._queue_for_review(message, verdict)
+        if action == "hold" and content is not None:
+            self._queue_for_review(message, verdict, content)
         return self._refusal(verdict, "message")
 
     def _refusal(self, verdict: dict[str, Any], what: str) -> Refusal:
@@ -330,24 +338,54 @@ class SpimguardModule:
             "type": "m.room.message", "room_id": message.room, "sender": message.sender,
             "content": {"msgtype": "m.notice", "body": body,
                         "m.relates_to": {"m.in_reply_to": {"event_id": message.id}},
-                        NOTICE: {"event_id": message.id, "nonce": self._nonce}}})
+                        NOTICE: {"event_id": message.id, "mark": self._mark()}}})
 
-    def _is_our_notice(self, content: Any) -> bool:
-        mark = content.get(NOTICE) if hasattr(content, "get") else None
-        return mark is not None and hasattr(mark, "get") and mark.get("nonce") == self._nonce
+    def _mark(self) -> str:
+        mark = secrets.token_urlsafe(16)
+        self._own.add(mark)
+        return mark
 
-    def _queue_for_review(self, message: MessageEvent, verdict: dict[str, Any]) -> None:
-        """One JSON line per held message in ``data_dir/held.jsonl`` for moderators."""
+    def _is_own(self, content: Any) -> bool:
+        """An event the module itself is sending (its mark is consumed here)."""
+        for field in (NOTICE, RELEASED):
+            tag = content.get(field) if hasattr(content, "get") else None
+            mark = tag.get("mark") if tag is not None and hasattr(tag, "get") else None
+            if isinstance(mark, str) and mark in self._own:
+                self._own.discard(mark)
+                return True
+        return False
+
+    def _queue_for_review(self, message: MessageEvent, verdict: dict[str, Any],
+                          content: Any) -> None:
+        """Into the review queue (``data_dir/held.jsonl``), with the original content so a
+        moderator can release the message as it was sent."""
         try:
-            self.config.data_dir.mkdir(parents=True, exist_ok=True)
-            line = json.dumps({"ts": message.ts, "event_id": message.id, "room_id": message.room,
-                               "sender": message.sender, "recipients": list(message.recipients),
-                               "body": message.text, "formatted_body": message.html,
-                               "verdict": verdict}, ensure_ascii=False)
-            with open(self.config.data_dir / "held.jsonl", "a", encoding="utf-8") as f:
-                f.write(line + "\n")
-        except OSError as e:
+            self.queue.add({"ts": message.ts, "event_id": message.id, "room_id": message.room,
+                            "sender": message.sender, "recipients": list(message.recipients),
+                            "body": message.text, "formatted_body": message.html,
+                            "content": _plain(content), "verdict": verdict})
+        except (OSError, TypeError, ValueError) as e:
             log.error("spimguard: could not queue %s for review (%s)", message.id, e)
+
+    # -- moderators: the review queue over HTTP ------------------------------------------
+
+    async def decide(self, event_id: str, decision: str, moderator: str) -> dict[str, Any]:
+        """Release (send it as it was, and teach the engine it was ham) or dismiss (spam)."""
+        record = self.queue.decide(event_id, decision, moderator)
+        if decision == "release":
+            content = dict(record.get("content") or {"msgtype": "m.text",
+                                                     "body": record.get("body") or ""})
+            content[RELEASED] = {"event_id": event_id, "moderator": moderator,
+                                 "mark": self._mark()}
+            await self.api.create_and_send_event_into_room({
+                "type": "m.room.message", "room_id": record["room_id"],
+                "sender": record["sender"], "content": content})
+        await self.backend.report(ReportEvent(
+            ts=time.time(), reporter=moderator, message_id=event_id,
+            label="ham" if decision == "release" else "spam", moderator=True,
+            sender=record.get("sender")))
+        log.info("spimguard: %s %sd held message %s", moderator, decision, event_id)
+        return record
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -373,3 +411,49 @@ class SpimguardModule:
         store.move_to_end(key)
         if len(store) > limit:
             store.popitem(last=False)
+
+
+def _plain(value: Any) -> Any:
+    """Synapse's frozen event content as plain JSON values."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class ReviewResource(DirectServeJsonResource):
+    """``GET /_spimguard/v1/held``: pending held messages; ``POST .../{event_id}/release``
+    or ``.../dismiss``: a moderator's decision. Server admins only."""
+
+    isLeaf = True
+
+    def __init__(self, module: SpimguardModule) -> None:
+        super().__init__()
+        self.module = module
+
+    async def _admin(self, request: Any) -> str:
+        requester = await self.module.api.get_user_by_req(request)
+        user = requester.user.to_string()
+        if not await self.module.api.is_user_admin(user):
+            raise SynapseError(403, "spimguard's review queue is for server admins",
+                               Codes.FORBIDDEN)
+        return user
+
+    async def _async_render_GET(self, request: Any) -> tuple[int, Any]:
+        await self._admin(request)
+        return 200, {"held": self.module.queue.pending()}
+
+    async def _async_render_POST(self, request: Any) -> tuple[int, Any]:
+        moderator = await self._admin(request)
+        parts = [p.decode("utf-8", "replace") for p in request.postpath if p]
+        if len(parts) != 2 or parts[1] not in DECISIONS:
+            raise SynapseError(404, f"use {REVIEW_PATH}/EVENT_ID/release or .../dismiss",
+                               Codes.NOT_FOUND)
+        event_id, decision = urllib.parse.unquote(parts[0]), parts[1]
+        try:
+            await self.module.decide(event_id, decision, moderator)
+        except KeyError:
+            raise SynapseError(404, f"no pending held message {event_id}",
+                               Codes.NOT_FOUND) from None
+        return 200, {"event_id": event_id, "decision": decision}
