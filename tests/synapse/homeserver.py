@@ -587,6 +587,16 @@ async def logged_in(hs: Homeserver, user_id: str, password: str,
         await client.close()
 
 
+@contextlib.asynccontextmanager
+async def direct_chat(hs: Homeserver, a_name: str = "alice", b_name: str = "bob"
+                      ) -> AsyncIterator[tuple[AsyncClient, AsyncClient, str]]:
+    """Two new users, logged in, in a direct chat: ``(a, b, room_id)``."""
+    a_id, a_pw = hs.register_user(a_name)
+    b_id, b_pw = hs.register_user(b_name)
+    async with logged_in(hs, a_id, a_pw) as a, logged_in(hs, b_id, b_pw) as b:
+        yield a, b, await open_dm(a, b)
+
+
 async def open_dm(a: AsyncClient, b: AsyncClient) -> str:
     """``a`` creates a direct, unencrypted room inviting ``b``; ``b`` joins. Returns its id."""
     nio = _nio()

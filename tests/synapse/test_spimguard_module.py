@@ -26,6 +26,7 @@ import pytest
 from homeserver import (
     Homeserver,
     HomeserverFactory,
+    direct_chat,
     logged_in,
     open_dm,
     received_bodies,
@@ -55,12 +56,8 @@ def homeserver(homeserver_factory: HomeserverFactory, tmp_path: Path) -> Homeser
 
 def test_a_conversation_between_contacts_is_delivered_untouched(homeserver: Homeserver) -> None:
     hs = homeserver
-    alice, alice_pw = hs.register_user("alice")
-    bob, bob_pw = hs.register_user("bob")
-
     async def scenario() -> None:
-        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
-            room = await open_dm(a, b)
+        async with direct_chat(hs) as (a, b, room):
             sent = []
             for i, text in enumerate(CHAT * 2):
                 who = a if i % 2 == 0 else b
@@ -73,7 +70,7 @@ def test_a_conversation_between_contacts_is_delivered_untouched(homeserver: Home
             assert await received_bodies(a, room) == sent
 
     asyncio.run(scenario())
-    assert not hs.is_suspended(alice) and not hs.is_suspended(bob)
+    assert not hs.is_suspended(hs.user_id("alice")) and not hs.is_suspended(hs.user_id("bob"))
     assert "spimguard" in hs.log_text()  # the module was loaded and said so
 
 
@@ -214,12 +211,8 @@ def test_remote_mode_checks_through_the_service(homeserver_factory: HomeserverFa
                                                 service: tuple[str, str], tmp_path: Path) -> None:
     url, key = service
     hs = homeserver_factory(modules=[_remote(url, key, "closed", tmp_path)])
-    alice, alice_pw = hs.register_user("alice")
-    bob, bob_pw = hs.register_user("bob")
-
     async def scenario() -> None:
-        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
-            room = await open_dm(a, b)
+        async with direct_chat(hs) as (a, b, room):
             assert _kind(await send_text(a, room, "see you at 7?")) == "RoomSendResponse"
             spam = await send_text(
                 b, room, "URGENT your account is suspended, verify now at "
@@ -231,7 +224,7 @@ def test_remote_mode_checks_through_the_service(homeserver_factory: HomeserverFa
 
     asyncio.run(scenario())
     # the service saw both messages: its verdict log has them
-    seen = httpx.get(f"{url}/v1/verdicts", params={"sender": bob},
+    seen = httpx.get(f"{url}/v1/verdicts", params={"sender": hs.user_id("bob")},
                      headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
     assert [v["action"] for v in seen["verdicts"]][:1] in (["hold"], ["block"])
 
@@ -242,12 +235,8 @@ def test_remote_mode_with_the_service_down_follows_the_fail_mode(
     module = _remote(f"http://127.0.0.1:{_free_port()}", "k", fail_mode, tmp_path)
     module["config"]["check_invites"] = False  # failing closed, invites would be refused too
     hs = homeserver_factory(modules=[module])
-    alice, alice_pw = hs.register_user("alice")
-    bob, bob_pw = hs.register_user("bob")
-
     async def scenario() -> None:
-        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
-            room = await open_dm(a, b)
+        async with direct_chat(hs) as (a, b, room):
             resp = await send_text(a, room, "are we still on for lunch?")
             if fail_mode == "open":
                 assert _kind(resp) == "RoomSendResponse", resp
@@ -285,12 +274,8 @@ def test_warnings_held_messages_html_links_and_encrypted_events(
     # (invites are refused from "warn" up, which this policy makes every new account's)
     hs = homeserver_factory(modules=[_embedded(tmp_path, policy=str(policy),
                                                check_invites=False)])
-    alice, alice_pw = hs.register_user("alice")
-    bob, bob_pw = hs.register_user("bob")
-
     async def scenario() -> None:
-        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
-            room = await open_dm(a, b)
+        async with direct_chat(hs) as (a, b, room):
             # warn: delivered, then a notice in the room that points at it
             warned = await send_text(a, room, "hello bob, long time no see")
             assert _kind(warned) == "RoomSendResponse", warned
@@ -329,7 +314,7 @@ def test_warnings_held_messages_html_links_and_encrypted_events(
     asyncio.run(scenario())
     queued = [json.loads(line) for line in
               (tmp_path / "sg" / "held.jsonl").read_text().splitlines()]
-    assert [q["sender"] for q in queued] == [alice, alice]
+    assert [q["sender"] for q in queued] == [hs.user_id("alice")] * 2
     assert "paypa1-secure-login.top" in queued[0]["formatted_body"]
     assert queued[0]["verdict"]["action"] == "hold"
 
@@ -363,17 +348,13 @@ def test_embedded_state_in_redis_is_shared_with_other_processes(
 
     db = redis_url.rsplit("/", 1)[0] + "/3"
     hs = homeserver_factory(modules=[_embedded(tmp_path, store=db)])
-    alice, alice_pw = hs.register_user("alice")
-    bob, bob_pw = hs.register_user("bob")
-
     async def scenario() -> None:
-        async with logged_in(hs, alice, alice_pw) as a, logged_in(hs, bob, bob_pw) as b:
-            room = await open_dm(a, b)
+        async with direct_chat(hs) as (a, b, room):
             assert _kind(await send_text(a, room, "lunch at 1?")) == "RoomSendResponse"
             assert await received_bodies(b, room) == ["lunch at 1?"]
             # another worker (here: this test) locks alice in the shared state
             other = open_store(db)
-            build_engine(store=other).restore_account_action(alice, AccountAction.LOCK,
+            build_engine(store=other).restore_account_action(a.user_id, AccountAction.LOCK,
                                                              time.time())
             getattr(other, "close", lambda: None)()
             refused = await send_text(a, room, "and coffee after?")
