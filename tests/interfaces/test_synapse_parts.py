@@ -137,3 +137,50 @@ def test_the_review_queue_keeps_pending_until_decided(tmp_path: Path) -> None:
     assert [r["event_id"] for r in ReviewQueue(tmp_path / "sg").pending()] == ["$2"]
     q.add({"event_id": "$4"})  # after the cut line, on a line of its own
     assert [r["event_id"] for r in q.pending()] == ["$2", "$4"]
+
+
+def test_the_remote_backend_speaks_the_service_api(tmp_path: Path) -> None:
+    """RemoteBackend against the real service app (its HTTP client swapped for a test
+    client): checks, events, a moderator's report and a takedown all land."""
+    import asyncio
+
+    import httpx
+    from starlette.testclient import TestClient
+
+    from spimguard.core.events import ContactEvent, MessageEvent, ReportEvent
+    from spimguard.interfaces.http.app import create_app
+    from spimguard.interfaces.http.service import ServiceConfig
+    from spimguard.interfaces.synapse.backends import RemoteBackend
+
+    app = create_app(ServiceConfig(data_dir=tmp_path / "svc", store="memory", auth=False))
+    client = TestClient(app)
+    calls: list[str] = []
+
+    async def post(url: str, body: Any) -> Any:
+        path = url.removeprefix("http://svc")
+        calls.append(path)
+        r = client.post(path, json=body)
+        if r.status_code >= 400:
+            raise httpx.HTTPStatusError(r.text, request=r.request, response=r)  # type: ignore[arg-type]
+        return r.json()
+
+    backend = RemoteBackend(parse_config({"mode": "remote", "url": "http://svc/"}), post)
+
+    async def scenario() -> None:
+        await backend.observe([ContactEvent(ts=1.7e9, user="@a:x", contact="@b:x"),
+                               login_from_request("@a:x", None, None, [("UA", "1.2.3.4")],
+                                                  now=1.7e9)])
+        verdict = await backend.check(MessageEvent(
+            ts=1.7e9 + 1, id="$m1", sender="@a:x", recipients=("@b:x",),
+            text="URGENT verify your account http://paypa1-secure-login.top/verify"))
+        assert verdict["id"] == "$m1" and verdict["action"] in ("hold", "block")
+        await backend.report(ReportEvent(ts=1.7e9 + 2, reporter="@mod:x", message_id="$m1",
+                                         label="spam", moderator=True, sender="@a:x"))
+        with pytest.raises(httpx.HTTPStatusError):
+            await backend.takedown("c-none")  # no such campaign: the service says 404
+
+    asyncio.run(scenario())
+    assert calls == ["/v1/events", "/v1/check", "/v1/reports", "/v1/campaigns/c-none/takedown"]
+    [report] = app.state.service.ledger.reports()
+    assert report["moderator"] and report["label"] == "spam" and report["message_id"] == "$m1"
+    client.close()
