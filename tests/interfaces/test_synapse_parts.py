@@ -42,6 +42,7 @@ def test_options_are_read() -> None:
     ({"warn_notice": "yes"}, "warn_notice must be true or false"),
     ({"dm_max_members": 1}, "dm_max_members"),
     ({"on_lock": "ban"}, "on_lock must be one of"),
+    ({"notice_from": "admin"}, "notice_from must be sender or bot"),
     ({"data_dir": 5}, "data_dir must be a path"),
     ({"api_key": ""}, "api_key must be a non-empty string"),
     ({"tmeout": 1}, "unknown option(s) tmeout"),

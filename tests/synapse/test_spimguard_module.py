@@ -30,6 +30,7 @@ from homeserver import (
     logged_in,
     open_dm,
     received_bodies,
+    received_events,
     send_error,
     send_text,
 )
@@ -442,3 +443,28 @@ def test_moderators_release_or_dismiss_held_messages(homeserver_factory: Homeser
     assert [(d["event_id"], d["decision"]) for d in decisions] == [(first, "release"),
                                                                    (second, "dismiss")]
     assert all(d["moderator"] == hs.admin_user_id for d in decisions)
+
+
+def test_warning_notices_can_come_from_the_bot(homeserver_factory: HomeserverFactory,
+                                               tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(SEE_POLICY)
+    hs = homeserver_factory(modules=[_embedded(tmp_path, policy=str(policy),
+                                               check_invites=False, notice_from="bot")])
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with direct_chat(hs) as (a, b, room):
+            for text in ("hello bob", "are you there?"):
+                assert _kind(await send_text(a, room, text)) == "RoomSendResponse"
+            deadline = time.monotonic() + 10
+            while len(events := await received_events(b, room)) < 4:
+                assert time.monotonic() < deadline, (events, hs.log_tail())
+                await asyncio.sleep(0.1)
+            return events
+
+    events = asyncio.run(scenario())
+    bot = hs.user_id("spimguard")
+    notices = [e for e in events if e["content"].get("msgtype") == "m.notice"]
+    assert len(notices) == 2 and all(e["sender"] == bot for e in notices)
+    assert [e["content"]["body"] for e in events if e["sender"] != bot] == ["hello bob",
+                                                                           "are you there?"]

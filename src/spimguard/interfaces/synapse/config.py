@@ -42,6 +42,9 @@ class SynapseConfig:
     bot_user: str = "spimguard"
     #: Post a notice in the room after a message the policy says ``warn`` for.
     warn_notice: bool = True
+    #: Who posts it: ``sender`` (no change to the room) or ``bot`` (``bot_user`` is
+    #: invited by the sender and joins the room first, once).
+    notice_from: str = "sender"
     #: A locked account is also ``suspend``-ed or ``shadow_ban``-ned through Synapse's
     #: admin API (``none``: the module alone refuses its messages and invites).
     on_lock: str = "suspend"
@@ -73,7 +76,7 @@ def parse_config(raw: Any) -> SynapseConfig:
                           f"known: {', '.join(sorted(known))}")
     out: dict[str, Any] = {}
     for name in ("mode", "fail_mode", "store", "url", "api_key", "bot_user", "on_lock",
-                 "admin_api_url"):
+                 "admin_api_url", "notice_from"):
         if name in raw and raw[name] is not None:
             if not isinstance(raw[name], str) or not raw[name]:
                 raise ConfigError(f"spimguard: {name} must be a non-empty string")
@@ -103,6 +106,8 @@ def parse_config(raw: Any) -> SynapseConfig:
         raise ConfigError(f"spimguard: mode must be one of {', '.join(_MODES)}")
     if cfg.fail_mode not in _FAIL:
         raise ConfigError(f"spimguard: fail_mode must be one of {', '.join(_FAIL)}")
+    if cfg.notice_from not in ("sender", "bot"):
+        raise ConfigError("spimguard: notice_from must be sender or bot")
     if cfg.on_lock not in _LOCK:
         raise ConfigError(f"spimguard: on_lock must be one of {', '.join(_LOCK)}")
     if cfg.mode == "remote" and not cfg.url:

@@ -160,7 +160,7 @@ class SpimguardModule:
         cannot carry a warning, so "warn" already refuses it."""
         try:
             if not self.config.check_invites or not self.api.is_mine(inviter) or \
-                    inviter == self.bot_id:
+                    self.bot_id in (inviter, invitee):
                 return NOT_SPAM
             # no text to read: "encrypted" in the spec's sense (behaviour signals only)
             message = MessageEvent(ts=time.time(), id=f"invite:{room_id}:{invitee}",
@@ -334,11 +334,25 @@ class SpimguardModule:
         names = ", ".join(s.get("name", "?") for s in verdict.get("signals", [])[:3])
         body = ("\u26a0\ufe0f spimguard: the message above may be spam or phishing "
                 f"({names}). Do not open links or share codes you did not expect.")
+        sender = message.sender
+        if self.config.notice_from == "bot" and message.room is not None:
+            await self._bot_in_room(message.room, message.sender)
+            sender = self.bot_id
         await self.api.create_and_send_event_into_room({
-            "type": "m.room.message", "room_id": message.room, "sender": message.sender,
+            "type": "m.room.message", "room_id": message.room, "sender": sender,
             "content": {"msgtype": "m.notice", "body": body,
                         "m.relates_to": {"m.in_reply_to": {"event_id": message.id}},
                         NOTICE: {"event_id": message.id, "mark": self._mark()}}})
+
+    async def _bot_in_room(self, room_id: str, inviter: str) -> None:
+        """The bot joins the room (invited by a member) unless it is in it already."""
+        state = await self.api.get_room_state(room_id, [("m.room.member", self.bot_id)])
+        own = state.get(("m.room.member", self.bot_id))
+        if own is not None and own.content.get("membership") == "join":
+            return
+        await self._admin_token()  # the bot user exists from here on
+        await self.api.update_room_membership(inviter, self.bot_id, room_id, "invite")
+        await self.api.update_room_membership(self.bot_id, self.bot_id, room_id, "join")
 
     def _mark(self) -> str:
         mark = secrets.token_urlsafe(16)
