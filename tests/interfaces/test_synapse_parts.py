@@ -43,6 +43,8 @@ def test_options_are_read() -> None:
     ({"dm_max_members": 1}, "dm_max_members"),
     ({"on_lock": "ban"}, "on_lock must be one of"),
     ({"notice_from": "admin"}, "notice_from must be sender or bot"),
+    ({"registrations_per_ip_hour": -1}, "registrations_per_ip_hour must be"),
+    ({"registrations_per_ip_hour": 2.5}, "registrations_per_ip_hour must be"),
     ({"data_dir": 5}, "data_dir must be a path"),
     ({"api_key": ""}, "api_key must be a non-empty string"),
     ({"tmeout": 1}, "unknown option(s) tmeout"),

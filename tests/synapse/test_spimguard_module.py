@@ -468,3 +468,22 @@ def test_warning_notices_can_come_from_the_bot(homeserver_factory: HomeserverFac
     assert len(notices) == 2 and all(e["sender"] == bot for e in notices)
     assert [e["content"]["body"] for e in events if e["sender"] != bot] == ["hello bob",
                                                                            "are you there?"]
+
+
+def test_a_registration_flood_from_one_address_is_shadow_banned(
+        homeserver_factory: HomeserverFactory, tmp_path: Path) -> None:
+    hs = homeserver_factory(modules=[_embedded(tmp_path, registrations_per_ip_hour=3)])
+
+    def register(name: str) -> str:
+        """Through the client API, as a client would (from 127.0.0.1)."""
+        body: dict[str, Any] = {"username": name, "password": "pw-" + name}
+        status, first = hs.request_status("POST", "/_matrix/client/v3/register", body=body)
+        assert status == 401, first  # the interactive auth's first step
+        body["auth"] = {"type": "m.login.dummy", "session": first["session"]}
+        status, done = hs.request_status("POST", "/_matrix/client/v3/register", body=body)
+        assert status == 200, done
+        return str(done["user_id"])
+
+    users = [register(f"bot{i}") for i in range(5)]
+    assert [hs.is_shadow_banned(u) for u in users] == [False, False, False, True, True]
+    assert "registrations an hour from that address" in hs.log_text()

@@ -56,6 +56,10 @@ class SynapseConfig:
     check_invites: bool = True
     #: Rooms with at most this many members count as direct chats: their members are contacts.
     dm_max_members: int = 2
+    #: Registrations allowed per client IP per hour before new accounts are shadow-banned
+    #: (botnets of throwaway accounts); 0 turns it off. Counted per Synapse process. Behind
+    #: a reverse proxy, Synapse must see client IPs (``x_forwarded``).
+    registrations_per_ip_hour: int = 0
 
 
 _MODES = ("embedded", "remote")
@@ -96,6 +100,11 @@ def parse_config(raw: Any) -> SynapseConfig:
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 60:
             raise ConfigError("spimguard: timeout must be a number of seconds in (0, 60]")
         out["timeout"] = float(t)
+    if "registrations_per_ip_hour" in raw:
+        n = raw["registrations_per_ip_hour"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError("spimguard: registrations_per_ip_hour must be an integer >= 0")
+        out["registrations_per_ip_hour"] = n
     if "dm_max_members" in raw:
         n = raw["dm_max_members"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 2:

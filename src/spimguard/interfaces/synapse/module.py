@@ -90,7 +90,9 @@ class SpimguardModule:
         self._own: set[str] = set()
         self.queue = ReviewQueue(config.data_dir)
         self.bot_id = api.get_qualified_user_id(config.bot_user)
+        self._registrations = _Window(3600.0)
         api.register_web_resource(REVIEW_PATH, ReviewResource(self))
+        api.register_account_validity_callbacks(on_user_registration=self.on_user_registration)
         api.register_spam_checker_callbacks(
             check_event_for_spam=self.check_event_for_spam,
             check_login_for_spam=self.check_login_for_spam,
@@ -144,15 +146,31 @@ class SpimguardModule:
                                           request_info: Collection[tuple[str, str]],
                                           auth_provider_id: str | None = None
                                           ) -> RegistrationBehaviour:
+        """Registration floods from one IP (throwaway accounts for a campaign) are let in
+        but shadow-banned: their messages seem sent and reach no one. Nothing is recorded
+        about the account here: Synapse asks before it knows the name is free, and a
+        failed attempt on an existing name must not make that account look new."""
         try:
-            if username:
-                user = self.api.get_qualified_user_id(username)
-                now = time.time()
-                await self.backend.observe([AccountEvent(ts=now, user=user, created_ts=now)])
+            limit = self.config.registrations_per_ip_hour
+            pairs = list(request_info)
+            ip = pairs[-1][1] if pairs else None
+            if limit and ip and self._registrations.take(ip, time.time()) > limit:
+                log.warning("spimguard: registration of %s from %s shadow-banned (over %d "
+                            "registrations an hour from that address)", username, ip, limit)
+                return RegistrationBehaviour.SHADOW_BAN
         except Exception as e:
-            log.warning("spimguard: could not record the registration of %s (%s: %s)",
+            log.warning("spimguard: could not check the registration of %s (%s: %s)",
                         username, type(e).__name__, e)
         return RegistrationBehaviour.ALLOW
+
+    async def on_user_registration(self, user_id: str) -> None:
+        """The account exists: its age feeds the young-account signals."""
+        try:
+            now = time.time()
+            await self.backend.observe([AccountEvent(ts=now, user=user_id, created_ts=now)])
+        except Exception as e:
+            log.warning("spimguard: could not record the registration of %s (%s: %s)",
+                        user_id, type(e).__name__, e)
 
     async def user_may_invite(self, inviter: str, invitee: str, room_id: str) -> Answer:
         """An invite is outreach: judged like a message without text (fan-out, strangers,
@@ -425,6 +443,25 @@ class SpimguardModule:
         store.move_to_end(key)
         if len(store) > limit:
             store.popitem(last=False)
+
+
+class _Window:
+    """Events per key in the last ``seconds`` (registrations per IP), bounded in keys."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._times: OrderedDict[str, list[float]] = OrderedDict()
+
+    def take(self, key: str, now: float) -> int:
+        """Count one more for ``key``; how many within the window, this one included."""
+        times = [t for t in self._times.pop(key, []) if now - t < self.seconds]
+        times.append(now)
+        self._times[key] = times[-10_000:]
+        if len(self._times) > self.MAX_KEYS:
+            self._times.popitem(last=False)
+        return len(times)
 
 
 def _plain(value: Any) -> Any:
