@@ -64,6 +64,8 @@ def test_keys_are_required_and_scoped(api: Api) -> None:
     assert r.status_code == 401 and "unknown" in r.json()["detail"]
     r = api.c.post("/v1/check", json=body, headers={"Authorization": "Basic abc"})
     assert r.status_code == 401
+    # a stranger's body is not even parsed: garbage without a key is a 401, not a 422
+    assert api.c.post("/v1/check", content=b"\xff{not json").status_code == 401
     assert api.c.post("/v1/check", json=body, headers=api.check_h).status_code == 200
     r = api.c.get("/v1/accounts/a", headers=api.check_h)
     assert r.status_code == 403 and "admin" in r.json()["detail"]

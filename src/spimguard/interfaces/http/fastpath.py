@@ -95,10 +95,10 @@ class CheckEndpoint:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
                     raise self._too_large()
+        self.authorize(header)  # before the body: a stranger's 8 MB is not read at all
         raw = await self._body(receive)
         if raw is None:
             return None
-        self.authorize(header)
         try:
             message = MessageIn.model_validate_json(raw)
         except ValidationError as e:
