@@ -343,7 +343,9 @@ class SpimguardModule:
                 await self.api.register_user(self.config.bot_user, admin=True)
             elif not await self.api.is_user_admin(uid):
                 await self.api.set_user_admin(uid, True)
-            _, token, _, _ = await self.api.register_device(uid, initial_display_name="spimguard")
+            # one fixed device: a restart gets a new token, not one more device
+            _, token, _, _ = await self.api.register_device(
+                uid, device_id="SPIMGUARD", initial_display_name="spimguard")
             self._bot_token = token
         return self._bot_token
 
