@@ -1,4 +1,4 @@
-"""Private redis-server processes for the Redis store tests.
+"""Private server processes for the tests: redis-server, and `spimguard serve` (uvicorn).
 
 Tests never touch the Redis a machine may already run on 6379: each session
 starts its own server on a free port (no persistence, loopback only), and
@@ -8,15 +8,19 @@ prefix, so tests sharing the session server cannot see each other's keys.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from redis.backoff import NoBackoff
@@ -130,3 +134,55 @@ def redis_store(redis_url: str, redis_prefix: str) -> Iterator[RedisStore]:
     store = RedisStore(redis_url, prefix=redis_prefix)
     yield store
     store.close()
+
+
+# -- spimguard serve ----------------------------------------------------------------
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (a service that is down)."""
+    return _free_port()
+
+
+#: ``start(data_dir, port=None) -> (process, port)``: a service on a free loopback port
+ServiceStarter = Callable[..., tuple["subprocess.Popen[bytes]", int]]
+
+
+@pytest.fixture
+def service_process() -> Iterator[ServiceStarter]:
+    """Start real services (uvicorn, memory store, keys required) on ``data_dir``; each is
+    ready (``/healthz`` answers) when returned, and killed at teardown if still running.
+    Its stderr goes to a log file in ``data_dir``, quoted if it exits during start-up."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(data_dir: Path, port: int | None = None
+              ) -> tuple[subprocess.Popen[bytes], int]:
+        port = port or _free_port()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "SPIMGUARD_DATA_DIR": str(data_dir), "SPIMGUARD_STORE": "memory",
+               "SPIMGUARD_AUTH": "1"}
+        log = data_dir / f"server-{time.monotonic_ns()}.log"
+        with open(log, "wb") as err:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "spimguard.interfaces.http.app:app_from_env",
+                 "--factory", "--host", "127.0.0.1", "--port", str(port),
+                 "--log-level", "warning"],
+                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        started.append(proc)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return proc, port
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 60 s")
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -320,3 +320,22 @@ def test_bad_reports_are_422(api: Api, extra: dict) -> None:  # type: ignore[typ
     body = {"reporter": "bob", "message_id": "m1", "label": "spam", **extra}
     r = api.c.post("/v1/reports", json=body, headers=api.check_h)
     assert r.status_code == 422 and r.json()["detail"]
+
+
+def test_mounted_under_a_prefix_checks_answer_the_same(tmp_path: Path) -> None:
+    """Under a prefix the fast path does not see /v1/check; FastAPI's route answers,
+    with the same verdicts and the same errors."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    inner = create_app(ServiceConfig(data_dir=tmp_path, store="memory"))
+    _, token = inner.state.service.ledger.create_key("integration", ["check"])
+    h = {"Authorization": f"Bearer {token}"}
+    with TestClient(Starlette(routes=[Mount("/api", app=inner)])) as c:
+        body = {"id": "m1", "sender": "a", "recipients": ["b"], "text": SPAM}
+        r = c.post("/api/v1/check", json=body, headers=h)
+        assert r.status_code == 200 and r.json()["id"] == "m1"
+        assert r.json()["action"] in ("hold", "block")
+        assert c.post("/api/v1/check", json=body).status_code == 401
+        r = c.post("/api/v1/check", content=b"{not json", headers=h)
+        assert r.status_code == 422 and "detail" in r.json()

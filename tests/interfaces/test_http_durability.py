@@ -8,14 +8,11 @@ clients saw acknowledged must be there.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,40 +21,12 @@ from spimguard.state.ledger import Ledger
 SPAM = "WIN a FREE iPhone now!!! claim your prize at http://free-prize-{n}.xyz/claim"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SPIMGUARD_DATA_DIR": str(data_dir), "SPIMGUARD_STORE": "memory",
-           "SPIMGUARD_AUTH": "1"}
-    log = data_dir / f"server-{time.monotonic_ns()}.log"
-    with open(log, "wb") as err:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "spimguard.interfaces.http.app:app_from_env",
-             "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, stdout=subprocess.DEVNULL, stderr=err)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start in 60 s")
-
-
-def test_sigkill_under_load_loses_no_acknowledged_report_or_action(tmp_path: Path) -> None:
+def test_sigkill_under_load_loses_no_acknowledged_report_or_action(
+        tmp_path: Path, service_process: Any) -> None:
     ledger = Ledger(tmp_path / "ledger.sqlite")
     _, token = ledger.create_key("load", ["check", "admin"])
     ledger.close()
-    port = _free_port()
-    proc = _start(tmp_path, port)
+    proc, port = service_process(tmp_path)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
     acked_reports: list[int] = []
@@ -104,7 +73,7 @@ def test_sigkill_under_load_loses_no_acknowledged_report_or_action(tmp_path: Pat
     assert len(acked_reports) > 20 and len(acked_actions) > 3, (len(acked_reports),
                                                                  len(acked_actions))
 
-    proc = _start(tmp_path, port)
+    proc, _ = service_process(tmp_path, port)
     try:
         kept = Ledger(tmp_path / "ledger.sqlite")
         stored = {r["id"] for r in kept.reports(limit=1_000_000)}

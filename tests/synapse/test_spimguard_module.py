@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,41 +162,16 @@ def test_a_campaign_from_several_accounts_is_taken_down_and_its_copies_redacted(
 # -- remote mode: the module calls `spimguard serve` --------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def service(tmp_path: Path, service_process: Any) -> tuple[str, str]:
     """A real `spimguard serve` (memory store) and an admin key: (url, key)."""
     data = tmp_path / "service"
     cli = [sys.executable, "-c", "from spimguard.interfaces.cli import main; main()"]
     made = subprocess.run([*cli, "keys", "create", "synapse", "--scope", "admin",
                            "--data-dir", str(data)], capture_output=True, text=True, check=True)
     key = json.loads(made.stdout.strip().splitlines()[-1])["token"]
-    port = _free_port()
-    env = {**os.environ, "SPIMGUARD_DATA_DIR": str(data), "SPIMGUARD_STORE": "memory"}
-    with open(tmp_path / "service.log", "wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "spimguard.interfaces.http.app:app_from_env",
-             "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, stdout=subprocess.DEVNULL, stderr=err)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, (tmp_path / "service.log").read_text()[-2000:]
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.1)
-    yield url, key
-    proc.terminate()
-    proc.wait(timeout=10)
+    _, port = service_process(data)
+    return f"http://127.0.0.1:{port}", key
 
 
 def _remote(url: str, key: str | None, fail_mode: str, tmp_path: Path) -> dict[str, Any]:
@@ -232,8 +204,9 @@ def test_remote_mode_checks_through_the_service(homeserver_factory: HomeserverFa
 
 @pytest.mark.parametrize("fail_mode", ["open", "closed"])
 def test_remote_mode_with_the_service_down_follows_the_fail_mode(
-        homeserver_factory: HomeserverFactory, tmp_path: Path, fail_mode: str) -> None:
-    module = _remote(f"http://127.0.0.1:{_free_port()}", "k", fail_mode, tmp_path)
+        homeserver_factory: HomeserverFactory, tmp_path: Path, fail_mode: str,
+        unused_port: int) -> None:
+    module = _remote(f"http://127.0.0.1:{unused_port}", "k", fail_mode, tmp_path)
     module["config"]["check_invites"] = False  # failing closed, invites would be refused too
     hs = homeserver_factory(modules=[module])
     async def scenario() -> None:
@@ -427,6 +400,10 @@ def test_moderators_release_or_dismiss_held_messages(homeserver_factory: Homeser
     assert [h["body"] for h in held] == ["your parcel: see here", "please answer, it's urgent"]
     first, second = (h["event_id"] for h in held)
     q = urllib.parse.quote
+    for bad in (f"{q(first)}/approve", q(first), f"{q(first)}/release/now"):
+        status, err = hs.request_status("POST", f"/_spimguard/v1/held/{bad}", body={},
+                                        token=admin)
+        assert status == 404 and "release or" in err["error"], (bad, err)
     hs.request("POST", f"/_spimguard/v1/held/{q(first)}/release", body={}, token=admin)
     hs.request("POST", f"/_spimguard/v1/held/{q(second)}/dismiss", body={}, token=admin)
     assert hs.request_status("POST", f"/_spimguard/v1/held/{q(second)}/release", body={},

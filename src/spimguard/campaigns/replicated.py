@@ -101,7 +101,7 @@ from spimguard.core.events import MessageEvent, parse_event
 from spimguard.core.signals import Signal
 from spimguard.core.verdicts import AccountAction, Action, Verdict
 from spimguard.links.extract import Link, extract_links
-from spimguard.state.outage import Outage
+from spimguard.state.outage import Outage, OutageStatus
 from spimguard.text.normalize import NormalizedText, normalize
 
 __all__ = ["DEFAULT_MAXLEN", "CampaignLog", "CampaignState", "ReplicatedCampaigns"]
@@ -251,7 +251,7 @@ class _Prepared:
     decoy: str | None = None
 
 
-class ReplicatedCampaigns:
+class ReplicatedCampaigns(OutageStatus):
     """:class:`Campaigns`' public surface, replicated through a :class:`CampaignLog`.
 
     See the module docstring. ``retry_after``: seconds (``clock``, monotonic)
@@ -283,16 +283,6 @@ class ReplicatedCampaigns:
                  retry_after: float = 1.0) -> ReplicatedCampaigns:
         """Replicated through the stream ``key`` of ``client``."""
         return cls(CampaignLog(client, key, maxlen=maxlen), settings, retry_after=retry_after)
-
-    @property
-    def errors(self) -> int:
-        """Log calls that failed."""
-        return self._outage.errors
-
-    @property
-    def degraded(self) -> bool:
-        """True from a failed log call until one succeeds."""
-        return self._outage.degraded
 
     @property
     def retry_after(self) -> float:

@@ -79,7 +79,7 @@ class ProfileDetector(DetectorBase):
         #: (message id, domains, scripts) computed in check, learned in observe.
         #: (message id, domains, scripts, the sender's profile as read in check),
         #: learned in observe without decoding the profile a second time.
-        self._pending: tuple[str, list[str], set[str], AccountProfile | None] | None = None
+        self._pending: tuple[str, tuple[str, ...], set[str], AccountProfile | None] | None = None
 
     def prefetch(self, message: MessageEvent) -> list[str]:
         return [profile_key(message.sender)]
@@ -151,7 +151,7 @@ class ProfileDetector(DetectorBase):
             if prof is None:
                 prof = AccountProfile()
         else:  # a message this engine did not check: learn what is cheap to learn
-            domains, scripts = [], _scripts(text)
+            domains, scripts = (), _scripts(text)
             prof = self._profile(store, msg.sender, now)
         self._pending = None
         prof.learn_message(now, msg.recipients, len(text), domains, scripts)

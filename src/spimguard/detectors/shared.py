@@ -26,14 +26,14 @@ def message_links(ctx: MessageContext) -> Extraction | None:
     return ex
 
 
-def message_domains(ctx: MessageContext) -> list[str]:
-    """Distinct registrable domains linked by the message, in order (a copy: callers
-    may change it; four detectors ask for every message)."""
-    domains: list[str] | None = ctx.memo.get("domains")
+def message_domains(ctx: MessageContext) -> tuple[str, ...]:
+    """Distinct registrable domains linked by the message, in order (worked out once per
+    message: four detectors ask)."""
+    domains: tuple[str, ...] | None = ctx.memo.get("domains")
     if domains is None:
         ex = message_links(ctx)
         if ex is None:
-            return []
-        domains = ctx.memo["domains"] = list(dict.fromkeys(
+            return ()
+        domains = ctx.memo["domains"] = tuple(dict.fromkeys(
             link.parts.registrable for link in ex.links))
-    return list(domains)
+    return domains

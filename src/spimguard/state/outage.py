@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Outage"]
+__all__ = ["Outage", "OutageStatus"]
 
 
 class Outage:
@@ -51,3 +51,20 @@ class Outage:
                 return None
             self.degraded = False
             return self.errors - self._errors_before
+
+
+class OutageStatus:
+    """``errors`` and ``degraded`` for an object that watches its dependency with
+    ``self._outage`` (the Redis fallback store, the replicated campaigns)."""
+
+    _outage: Outage
+
+    @property
+    def errors(self) -> int:
+        """Calls to the dependency that failed."""
+        return self._outage.errors
+
+    @property
+    def degraded(self) -> bool:
+        """True from a failed call until a call succeeds again."""
+        return self._outage.degraded

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import struct
 from bisect import bisect_left, insort
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +92,7 @@ class AccountProfile:
     # -- learning ------------------------------------------------------------
 
     def learn_message(self, ts: float, recipients: tuple[str, ...], length: int,
-                      domains: list[str], scripts: set[str]) -> None:
+                      domains: Sequence[str], scripts: set[str]) -> None:
         if self.first_seen is None:
             self.first_seen = ts
         self.messages = min(self.messages + 1, 0xFFFFFFFF)

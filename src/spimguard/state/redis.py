@@ -38,7 +38,7 @@ from redis.retry import Retry
 from spimguard.state.base import Store, StoreError
 from spimguard.state.batch import get_many, write_many
 from spimguard.state.codec import decode, encode
-from spimguard.state.outage import Outage
+from spimguard.state.outage import Outage, OutageStatus
 
 __all__ = ["FallbackStore", "RedisStore"]
 
@@ -347,7 +347,7 @@ class RedisStore:
         return StoreError(f"redis {self.url} failed on {command}: {type(e).__name__}: {e}")
 
 
-class FallbackStore:
+class FallbackStore(OutageStatus):
     """Keeps answering from local state while the primary store is failing.
 
     Every call goes to ``primary``; on :class:`StoreError` it is served by
@@ -373,16 +373,6 @@ class FallbackStore:
         self._outage = Outage(retry_after, clock)
         self._local_keys: set[str] = set()
         self._lock = threading.Lock()
-
-    @property
-    def errors(self) -> int:
-        """Calls the primary failed (each one was answered by the fallback)."""
-        return self._outage.errors
-
-    @property
-    def degraded(self) -> bool:
-        """True from a primary failure until a primary call succeeds again."""
-        return self._outage.degraded
 
     def __repr__(self) -> str:
         return f"FallbackStore({self.primary!r}, {self.fallback!r})"

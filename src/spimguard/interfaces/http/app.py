@@ -19,11 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
 
 from spimguard.build import warm_up
 from spimguard.core.errors import EventError, UnknownEventType
-from spimguard.core.events import MessageEvent, ReportEvent, parse_event
+from spimguard.core.events import ReportEvent, parse_event
 from spimguard.core.verdicts import Verdict
 from spimguard.interfaces.http.fastpath import CheckEndpoint, Reject
 from spimguard.interfaces.http.limits import BodyLimit
@@ -109,24 +108,11 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": MessageIn.model_json_schema()}}}})
     async def check(request: Request) -> JSONResponse:
-        # Documents the route; requests are served by ``fast_check`` below.
-        return await fast_check(request)
-
-    async def fast_check(request: Request) -> JSONResponse:
-        # Only reached when the app is called below its outermost layer (never by a
-        # server): requests are served by ``CheckEndpoint``, which shares these steps.
-        try:
-            authorize(request.headers.get("authorization"), "check")
-        except HTTPException as e:
-            return JSONResponse({"detail": e.detail}, status_code=e.status_code,
-                                headers=e.headers)
-        try:
-            body = MessageIn.model_validate_json(await request.body())
-        except ValidationError as e:
-            return _invalid(e.errors())
-        event = parse_event(body.event(time.time()))
-        assert isinstance(event, MessageEvent)
-        return JSONResponse(_verdict(svc.check(event)))
+        # SpimguardApp.__call__ answers POST /v1/check before FastAPI; this route documents
+        # it, and answers the same way when the app is mounted under a prefix.
+        status, body, headers = await endpoint.respond(request.headers.get("authorization"),
+                                                       await request.body())
+        return JSONResponse(body, status_code=status, headers=headers)
 
     def authorize_check(header: str | None) -> None:
         try:
@@ -134,8 +120,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         except HTTPException as e:
             raise Reject(e.status_code, {"detail": e.detail}, e.headers) from None
 
-    async def check_json(event: MessageEvent) -> dict[str, Any]:
-        return _verdict(await svc.check_async(event))
+    endpoint = CheckEndpoint(max_bytes=cfg.max_body_bytes, authorize=authorize_check,
+                             check=svc.check_json, invalid=_invalid_detail, clock=time.time)
 
     @app.post("/v1/events", dependencies=[check_scope],
               summary="A batch of events (JSON array or JSON Lines); verdicts of its messages",
@@ -259,9 +245,7 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     # the limit wraps the whole ASGI stack, so it runs before any body is read
     app.build_middleware_stack = _wrap(app.build_middleware_stack,  # type: ignore[method-assign]
                                        cfg.max_body_bytes)
-    app.check_endpoint = CheckEndpoint(max_bytes=cfg.max_body_bytes, authorize=authorize_check,
-                                       check=check_json, invalid=_invalid_detail,
-                                       clock=time.time)
+    app.check_endpoint = endpoint
     return app
 
 

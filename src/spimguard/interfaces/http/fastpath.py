@@ -21,6 +21,12 @@ from pydantic import ValidationError
 
 from spimguard.core.errors import EventError
 from spimguard.core.events import MessageEvent, parse_event
+from spimguard.interfaces.http.limits import (
+    BodyTooLarge,
+    declared_too_large,
+    read_body,
+    too_large_detail,
+)
 from spimguard.interfaces.http.schemas import MessageIn
 from spimguard.state.base import StoreError
 
@@ -84,21 +90,27 @@ class CheckEndpoint:
         await send({"type": "http.response.body", "body": raw})
 
     async def _answer(self, scope: Scope, receive: Receive) -> dict[str, Any] | None:
-        header: str | None = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                header = value.decode("latin-1")
-            elif name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = self.max_bytes + 1
-                if declared > self.max_bytes:
-                    raise self._too_large()
+        headers = scope["headers"]
+        if declared_too_large(headers, self.max_bytes):
+            raise self._too_large()
+        header = next((v.decode("latin-1") for k, v in headers if k == b"authorization"), None)
         self.authorize(header)  # before the body: a stranger's 8 MB is not read at all
-        raw = await self._body(receive)
-        if raw is None:
-            return None
+        try:
+            raw = await read_body(receive, self.max_bytes)
+        except BodyTooLarge:
+            raise self._too_large() from None
+        return None if raw is None else await self._verdict(raw)
+
+    async def respond(self, header: str | None, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON body, headers) for a body already read: the same answer when the
+        framework's route is reached instead (the app mounted under a prefix)."""
+        try:
+            self.authorize(header)
+            return 200, await self._verdict(raw), {}
+        except Reject as r:
+            return r.status, r.body, r.headers
+
+    async def _verdict(self, raw: bytes) -> dict[str, Any]:
         try:
             message = MessageIn.model_validate_json(raw)
         except ValidationError as e:
@@ -113,21 +125,5 @@ class CheckEndpoint:
         except StoreError as e:
             raise Reject(503, {"detail": f"storage unavailable, retry: {e}"}) from None
 
-    async def _body(self, receive: Receive) -> bytes | None:
-        """The whole body, refused past the limit even when sent chunked."""
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            msg = await receive()
-            if msg["type"] != "http.request":
-                return None
-            part = msg.get("body", b"")
-            seen += len(part)
-            if seen > self.max_bytes:
-                raise self._too_large()
-            chunks.append(part)
-            if not msg.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
     def _too_large(self) -> Reject:
-        return Reject(413, {"detail": f"request body larger than {self.max_bytes} bytes"})
+        return Reject(413, {"detail": too_large_detail(self.max_bytes)})

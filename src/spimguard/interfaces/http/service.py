@@ -133,22 +133,25 @@ class Service:
     # -- events ----------------------------------------------------------------
 
     def check(self, message: MessageEvent) -> Verdict:
-        verdict, action = self.judge(message)
+        verdict, _, action = self.judge(message)
         if action is not None:
             self.record_action(*action)
         return verdict
 
-    async def check_async(self, message: MessageEvent) -> Verdict:
-        """:meth:`check` for the event loop: the account action, when there is one, is
-        written (an fsync, milliseconds) on a thread, so other checks go on meanwhile;
-        the verdict is still answered only once the action is on disk."""
-        verdict, action = self.judge(message)
+    async def check_json(self, message: MessageEvent) -> dict[str, Any]:
+        """:meth:`check` for the event loop, answering the verdict's JSON dict (the one the
+        verdict log keeps): the account action, when there is one, is written (an fsync,
+        milliseconds) on a thread, so other checks go on meanwhile; the verdict is still
+        answered only once the action is on disk."""
+        _, out, action = self.judge(message)
         if action is not None:
             await asyncio.to_thread(self.record_action, *action)
-        return verdict
+        return out
 
-    def judge(self, message: MessageEvent) -> tuple[Verdict, PendingAction | None]:
-        """The verdict, and the account action it took that the ledger must record."""
+    def judge(self, message: MessageEvent
+              ) -> tuple[Verdict, dict[str, Any], PendingAction | None]:
+        """The verdict, its JSON dict, and the account action it took that the ledger must
+        record."""
         self._sync_decoys()
         if message.text is not None and self.config.recent_texts > 0:
             self._texts[message.id] = message.text[:10_000]
@@ -165,15 +168,16 @@ class Service:
                                          if s.name in _STANDING), ""))
             after = before if verdict.account_action is None else \
                 self.engine.account_state(message.sender, message.ts)
-        self.verdicts.add(message.ts, message.sender, verdict)
+        out = verdict.to_dict()  # once: for the answer and the verdict log
+        self.verdicts.add(message.ts, message.sender, out)
         self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
         self._store_health()
         if after is not None and after is not before:
             reason = ", ".join(s.name for s in verdict.signals[:4])
-            return verdict, (message.ts, message.sender, after.value,
-                             f"message {message.id}: {reason}")
-        return verdict, None
+            return verdict, out, (message.ts, message.sender, after.value,
+                                  f"message {message.id}: {reason}")
+        return verdict, out, None
 
     def record_action(self, ts: float, user: str, action: str, reason: str) -> None:
         """Durable on return (the ledger syncs every write)."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from spimguard.core.events import LoginEvent, MessageEvent
+from spimguard.text.compat import repair_surrogates
 
 __all__ = ["MESSAGE_TYPES", "login_from_request", "message_from_event", "recipients_of"]
 
@@ -64,12 +65,5 @@ def login_from_request(user_id: str, device_id: str | None, display_name: str | 
 
 
 def _clean(text: str | None) -> str | None:
-    """Cut to the bound and replace lone surrogates (JSON from clients may hold them)."""
-    if text is None:
-        return None
-    text = text[:MAX_BODY]
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
+    """Cut to the bound; lone surrogates (JSON from clients may hold them) become U+FFFD."""
+    return None if text is None else repair_surrogates(text[:MAX_BODY])

@@ -34,6 +34,7 @@ from synapse.logging.context import make_deferred_yieldable, run_in_background
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.module_api.errors import Codes, SynapseError
 from synapse.spam_checker_api import RegistrationBehaviour
+from synapse.util.frozenutils import unfreeze
 from twisted.internet import reactor
 
 from spimguard.core.events import AccountEvent, ContactEvent, Event, MessageEvent, ReportEvent
@@ -397,7 +398,7 @@ class SpimguardModule:
             self.queue.add({"ts": message.ts, "event_id": message.id, "room_id": message.room,
                             "sender": message.sender, "recipients": list(message.recipients),
                             "body": message.text, "formatted_body": message.html,
-                            "content": _plain(content), "verdict": verdict})
+                            "content": unfreeze(content), "verdict": verdict})
         except (OSError, TypeError, ValueError) as e:
             log.error("spimguard: could not queue %s for review (%s)", message.id, e)
 
@@ -464,15 +465,6 @@ class _Window:
         if len(self._times) > self.MAX_KEYS:
             self._times.popitem(last=False)
         return len(times)
-
-
-def _plain(value: Any) -> Any:
-    """Synapse's frozen event content as plain JSON values."""
-    if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 class ReviewResource(DirectServeJsonResource):
