@@ -10,10 +10,12 @@ import pytest
 from spimguard.text import normalize
 from spimguard.text.invisible import _REMOVE_RE, strip_invisible
 
-ALWAYS = [
-    "\u200b", "\u2060", "\u2061", "\u2064", "\ufeff", "\u00ad", "\u034f", "\u180e",
-    "\u115f", "\u1160", "\u3164", "\uffa0", "\x00", "\x07", "\x1b", "\x7f", "\U000e0041",
-    "\U0001d173",
+#: Count wherever they are.
+ALWAYS = ["\x00", "\x07", "\x1b", "\x7f", "\U000e0041"]
+#: Count where they hide something: inside a word, in a link, in a run.
+HIDING = [
+    "\u200b", "\u2060", "\u2061", "\u2064", "\ufeff", "\u034f", "\u180e",
+    "\u115f", "\u1160", "\u3164", "\uffa0", "\U0001d173",
 ]
 CONTEXTUAL = ["\u200c", "\u200d", "\ufe0f", "\ufe00", "\U000e0100", "\u180b"]
 BIDI_ALWAYS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
@@ -21,7 +23,7 @@ BIDI_ALWAYS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u20
 BIDI_CONTEXTUAL = ["\u200e", "\u200f", "\u061c"]
 
 
-@pytest.mark.parametrize("char", ALWAYS + CONTEXTUAL)
+@pytest.mark.parametrize("char", ALWAYS + HIDING + CONTEXTUAL)
 def test_invisible_inside_a_word_is_removed_and_reported(char: str) -> None:
     result = normalize(f"pay{char}pal now")
     assert result.clean == "paypal now"
@@ -33,6 +35,45 @@ def test_always_suspicious_anywhere(char: str) -> None:
     result = normalize(f"hello {char} world")
     assert result.clean == "hello world"
     assert "invisible" in result.tricks
+
+
+@pytest.mark.parametrize("char", HIDING + ["\u00ad"])
+def test_hiding_characters_count_in_runs_and_links(char: str) -> None:
+    assert normalize(f"hello {char}{char} world").tricks == {"invisible"}
+    assert normalize(f"hello {char}\u200d world").tricks == {"invisible"}
+    if char != "\u00ad":
+        assert normalize(f"see paypal{char}.com").tricks == {"invisible"}
+        assert normalize(f"see paypal.{char}com").tricks == {"invisible"}
+
+
+@pytest.mark.parametrize("char", HIDING)
+def test_a_lone_hiding_character_between_words_is_ordinary(char: str) -> None:
+    result = normalize(f"hello {char} world")
+    assert result.clean == "hello world"
+    assert result.tricks == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see you soon\ufeff",           # trailing BOM from copy-paste
+        "\ufeffhi there",               # leading BOM
+        "\ufeff\u2764\ufe0f",            # a BOM before an emoji
+        "Geburts\u00adtag morgen",       # soft hyphen at a hyphenation point
+        "inter\u00ad\nnational",          # soft hyphen at a line end
+        "pay\u00adpal later",            # one soft hyphen, pieces of 3 letters
+        "สวัสดี\u200bครับ",               # ZWSP marks a Thai word break
+        "❤\ufe0f\u200d🔥 nice",          # emoji ZWJ after a variation selector
+        "👍🏽\ufe0f",
+    ],
+)
+def test_ordinary_invisible_characters_are_not_evidence(text: str) -> None:
+    assert normalize(text).tricks == frozenset()
+
+
+@pytest.mark.parametrize("text", ["v\u00adi\u00ada\u00adg\u00adr\u00ada", "fr\u00adee c\u00adash"])
+def test_words_chopped_by_soft_hyphens_count(text: str) -> None:
+    assert normalize(text).tricks == {"invisible"}
 
 
 @pytest.mark.parametrize("char", BIDI_ALWAYS)

@@ -20,7 +20,8 @@ Deliberate deviations from the Unicode table: Cyrillic palochka "ӏ"/"Ӏ" folds
 to "l" (Unicode says "i", but it has no dot and reads as "l"); capital I
 look-alikes (Greek Ι, Cyrillic І) fold to "I" rather than the skeleton "l", so
 they casefold to "i"; Turkish dotless "ı" is not folded, because it is an
-ordinary letter there. Symbols (×, ∨, ⍺) are never part of a word, so they are
+ordinary letter there; digits of other scripts are not folded (a number, not
+a disguise). Symbols (×, ∨, ⍺) are never part of a word, so they are
 never folded.
 
 Blind spot: a short all-look-alike Russian word ("а", "ее") inside a mostly
@@ -93,8 +94,13 @@ def _fold_table() -> dict[str, str]:
     return table
 
 
-_TABLE = _fold_table()
+_SKELETON_TABLE = _fold_table()
+#: Digits of other scripts ("۱", "०") are never folded inside text: they are
+#: numbers there, and folding made a Persian year read as "l۴۰۲". Only
+#: :func:`latin_skeleton` (comparing host labels with brands) folds them.
+_TABLE = {c: t for c, t in _SKELETON_TABLE.items() if not c.isdecimal()}
 _FOLD = str.maketrans(_TABLE)
+_FOLD_SKELETON = str.maketrans(_SKELETON_TABLE)
 # BMP only: the astral Latin blocks (Latin Extended-F and -G) are phonetic rarities.
 _LATIN_CLASS = "A-Za-z" + ranges(
     chr(point) for low, high in _LATIN_RANGES if high <= 0xFFFF for point in range(low, high + 1)
@@ -182,4 +188,4 @@ def latin_skeleton(text: str) -> str:
     For comparing a host label with a brand ("аррӏе" -> "apple"); unlike
     :func:`fold_confusables` it does not spare real words of other scripts.
     """
-    return text.translate(_FOLD).lower()
+    return text.translate(_FOLD_SKELETON).lower()

@@ -12,8 +12,15 @@ removal, because several of them are part of ordinary writing:
 * C1 controls are removed silently: they come from text decoded with the
   wrong codec (cp1252 "\x92" for an apostrophe), not from spammers.
 * Everything else (zero-width space, word joiner, BOM, soft hyphen, Hangul
-  fillers, C0 controls, stray tags) and the bidi overrides, embeddings and
-  isolates always count.
+  fillers, ...) counts only where it hides something: inside a Latin, Greek
+  or Cyrillic word or number ("fr\u200bee"), splitting a link
+  ("paypal\u200b.com"), or in a run of two or more. A leading or trailing
+  BOM (copy-paste leaves them), a ZWSP between Thai words (where it marks
+  word breaks) or a soft hyphen at a hyphenation point ("Geburts\u00adtag")
+  are ordinary text. A word chopped by soft hyphens into pieces shorter than
+  three letters on average ("v\u00adi\u00adag\u00adra") counts.
+* C0 controls and stray tag characters always count; the bidi overrides,
+  embeddings and isolates always count.
 
 Blind spot: a ZWNJ or ZWJ inside an Arabic-script or Indic word is removed
 but not reported, since it cannot be told from correct spelling.
@@ -30,12 +37,15 @@ __all__ = ["strip_invisible"]
 # Removed but never reported: C1 controls come from text decoded with the wrong
 # codec (cp1252 "\x92" for an apostrophe), not from spammers.
 _SILENT = "\x80-\x84\x86-\x9f"
-# Always suspicious: nothing in ordinary chat produces them.
-_ALWAYS = (
-    "\x00-\x08\x0e-\x1b\x7f"  # C0 controls (whitespace kept)
-    "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060-\u2064\u206a-\u206f"
+_C0 = "\x00-\x08\x0e-\x1b\x7f"  # C0 controls (whitespace kept)
+# Invisible with no job in ordinary text, but left behind by editors and
+# copy-paste: suspicious where they hide something (see the module docstring).
+_HIDING = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060-\u2064\u206a-\u206f"
     "\u3164\ufeff\uffa0\ufff9-\ufffb"
 )
+_SHY = "\u00ad"
+_ALWAYS = f"{_C0}{_SHY}{_HIDING}"
 _ALWAYS_ASTRAL = "\U0001d173-\U0001d17a"  # musical formatting
 # Legitimate in emoji, Persian and Indic shaping: suspicious only between letters.
 _CONTEXTUAL = "\u200c\u200d\u180b-\u180d\u180f\ufe00-\ufe0f"
@@ -57,8 +67,14 @@ _ASTRAL_RE = re.compile(
 _REMOVE_RE = re.compile(
     f"[{_SILENT}{_ALWAYS}{_ALWAYS_ASTRAL}{_JOINERS}{_TAGS}{_BIDI_ALWAYS}{_BIDI_CONTEXTUAL}]+"
 )
+_ANY_INVISIBLE = f"{_ALWAYS}{_ALWAYS_ASTRAL}{_JOINERS}{_BIDI_CONTEXTUAL}"
+# Letters, digits and the punctuation of links: what a hidden character splits.
+_SPLITS = f"{_PLAIN}./:@"
 _INVISIBLE_TRICK_RE = re.compile(
-    f"[{_ALWAYS}{_ALWAYS_ASTRAL}]"
+    f"[{_C0}]"
+    f"|(?<=[{_SPLITS}])[{_HIDING}{_ALWAYS_ASTRAL}](?=[{_SPLITS}])"
+    f"|[{_HIDING}{_SHY}{_ALWAYS_ASTRAL}][{_ANY_INVISIBLE}]"
+    f"|[{_ANY_INVISIBLE}][{_HIDING}{_SHY}{_ALWAYS_ASTRAL}]"
     f"|(?<![\U0001f3f4{_TAGS}])[{_TAGS}]"
     f"|(?<=[{_PLAIN}])[{_BIDI_CONTEXTUAL}]*+[{_JOINERS}]"
     f"[{_JOINERS}{_BIDI_CONTEXTUAL}]*+(?=[{_PLAIN}])"
@@ -68,6 +84,18 @@ _BIDI_TRICK_RE = re.compile(
     f"|(?<=[{_PLAIN}])[{_JOINERS}]*+[{_BIDI_CONTEXTUAL}]"
     f"[{_JOINERS}{_BIDI_CONTEXTUAL}]*+(?=[{_PLAIN}])"
 )
+
+
+_SHY_WORD_RE = re.compile(f"[{_PLAIN}]+(?:{_SHY}[{_PLAIN}]+)+")
+
+
+def _chopped(text: str) -> bool:
+    """A word cut by soft hyphens into pieces under three letters on average."""
+    for m in _SHY_WORD_RE.finditer(text):
+        pieces = m.group().split(_SHY)
+        if sum(map(len, pieces)) < 3 * len(pieces):
+            return True
+    return False
 
 
 def strip_invisible(text: str, tricks: set[str]) -> str:
@@ -80,7 +108,7 @@ def strip_invisible(text: str, tricks: set[str]) -> str:
             return text
     elif _BMP_RE.search(text) is None and _ASTRAL_RE.search(text) is None:
         return text
-    if _INVISIBLE_TRICK_RE.search(text) is not None:
+    if _INVISIBLE_TRICK_RE.search(text) is not None or (_SHY in text and _chopped(text)):
         tricks.add(INVISIBLE)
     if _BIDI_TRICK_RE.search(text) is not None:
         tricks.add(BIDI)
