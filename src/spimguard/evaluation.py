@@ -24,7 +24,7 @@ from spimguard.learning.perturb import perturb as perturb_text
 from spimguard.learning.train import TrainConfig, train
 from spimguard.text import normalize
 
-__all__ = ["evaluate", "match_texts", "train_on"]
+__all__ = ["evaluate", "match_texts", "predict", "train_on"]
 
 Progress = Callable[[int], None]
 
@@ -34,12 +34,17 @@ def match_texts(texts: Sequence[str]) -> list[str]:
 
 
 def train_on(texts: Sequence[str], labels: Sequence[bool],
-             config: TrainConfig | None = None, **meta: Any) -> ContentModel:
-    return train(match_texts(texts), labels, config, meta=meta or None, originals=texts)
+             config: TrainConfig | None = None, weights: Sequence[float] | None = None,
+             **meta: Any) -> ContentModel:
+    return train(match_texts(texts), labels, config, meta=meta or None, originals=texts,
+                 weights=weights)
 
 
-def _predict(model: ContentModel, texts: Sequence[str], policy: Policy,
-             progress: Progress | None) -> tuple[list[bool], list[float]]:
+def predict(model: ContentModel, texts: Sequence[str], policy: Policy | None = None,
+            progress: Progress | None = None) -> tuple[list[bool], list[float]]:
+    """Stopped (held or blocked by the content detector at the policy's thresholds)
+    and the model's probability (0 when it abstains), per text."""
+    policy = policy or Policy()
     settings = policy.detector_settings.get("content", {})
     engine = Engine([ContentDetector.from_settings(settings, model)], policy=policy)
     stopped: list[bool] = []
@@ -76,13 +81,13 @@ def evaluate(
     info: dict[str, Any] = {"protocol": "model" if model else split, "perturb": perturb}
     if model is not None:
         y = labels
-        stopped, probs = _predict(model, test_texts(texts, 0), pol, progress)
+        stopped, probs = predict(model, test_texts(texts, 0), pol, progress)
         info["train_n"] = 0
     elif split == "almeida":
         cut = int(len(texts) * 0.3)
         m = train_on(texts[:cut], labels[:cut], config)
         y = labels[cut:]
-        stopped, probs = _predict(m, test_texts(texts[cut:], cut), pol, progress)
+        stopped, probs = predict(m, test_texts(texts[cut:], cut), pol, progress)
         info["train_n"] = cut
     elif split == "cv5":
         seen: dict[str, int] = {}
@@ -96,7 +101,7 @@ def evaluate(
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
         for tr, te in folds.split(np.zeros(len(tx)), ly):
             m = train_on([tx[i] for i in tr], ly[tr].tolist(), config)
-            s, p = _predict(m, test_texts([tx[i] for i in te], int(te[0])), pol, progress)
+            s, p = predict(m, test_texts([tx[i] for i in te], int(te[0])), pol, progress)
             stopped += s
             probs += p
             y_all += ly[te].tolist()

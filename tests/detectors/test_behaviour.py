@@ -189,3 +189,35 @@ def test_slow_spread_after_a_new_login_adds_up_beyond_the_window() -> None:
     assert profile_of(eng.store, "alice", t + 10_001).login_links == 4  # type: ignore[union-attr]
     eng.observe(LoginEvent(t + 11_000, "alice", ip="203.0.113.100", device="stolen-session"))
     assert profile_of(eng.store, "alice", t + 11_001).login_links == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "fans_out"), [
+    ("happy new year!! hope 2027 is a great one for you", False),
+    ("my new number is 07700 900123, save it pls", False),
+    ("text WIN to 87121 to claim your reward today", True),
+])
+def test_text_without_a_link_fans_out_only_with_a_paid_number(text: str, fans_out: bool) -> None:
+    eng = behaviour_engine()
+    t = established(eng)
+    v = None
+    for i, f in enumerate(FRIENDS[:8]):
+        v = eng.check(MessageEvent(t + i * 20, f"g{i}", "alice", (f,), text))
+    assert v is not None
+    assert any(s.name == "FANOUT_BURST" for s in v.signals) is fans_out
+
+
+def test_a_reply_to_people_who_wrote_first_is_not_fan_out() -> None:
+    eng = behaviour_engine()
+    t = established(eng)
+    for i, f in enumerate(FRIENDS[:8]):  # everyone asks for the holiday photos
+        eng.check(MessageEvent(t + i, f"q{i}", f, ("alice",), "send me the photos!"))
+    v = None
+    for i, f in enumerate(FRIENDS[:8]):
+        v = eng.check(MessageEvent(t + 60 + i * 20, f"a{i}", "alice", (f,),
+                                   "here they are http://photos-share.example-album.xyz/a/77"))
+    assert v is not None and not any(s.name == "FANOUT_BURST" for s in v.signals)
+    # the same link to people who did not ask is fan-out
+    for i, f in enumerate(FRIENDS[:8]):
+        v = eng.check(MessageEvent(t + 7200 + i * 20, f"b{i}", "alice", (f,),
+                                   "look http://photos-share.example-album.xyz/a/78"))
+    assert any(s.name == "FANOUT_BURST" for s in v.signals)

@@ -219,14 +219,66 @@ def test_match_strength_grows_with_senders_and_detail_names_the_campaign() -> No
     assert v.campaign is not None and v.campaign.startswith("c-")
 
 
-def test_linkless_campaign_counts_a_quarter() -> None:
-    eng, _ = make()
+def test_linkless_campaign_with_nothing_to_act_on_gets_no_strength() -> None:
+    eng, state = make()
     feed = Feed(eng)
     text = "forward this to ten friends or you will have bad luck for seven years"
     for i in range(12):
         v = feed.send(text, f"@u{i}:x.org")
+    assert v.action is Action.ALLOW and v.campaign is not None  # still named for moderators
+    assert names_scores(v)["CAMPAIGN_MATCH"] == 0.0
+    assert state.get(v.campaign).status is CampaignStatus.CANDIDATE
+
+
+def test_linkless_campaign_with_a_phone_number_counts_a_quarter() -> None:
+    eng, _ = make()
+    feed = Feed(eng)
+    text = "forward this to ten friends or call 09061701461 for seven years of luck"
+    for i in range(12):
+        v = feed.send(text, f"@u{i}:x.org")
     assert v.action is Action.ALLOW and v.campaign is not None
     assert 0 < names_scores(v)["CAMPAIGN_MATCH"] <= 0.75  # never confirmed without a link
+
+
+class SpamWording(DetectorBase):
+    """Stands in for the content model's CONTENT_SPAM."""
+
+    name = "spam_wording"
+    signals = (SignalSpec("CONTENT_SPAM", 1.0, "wording read as spam by a test"),)
+
+    def check(self, ctx: MessageContext) -> Iterable[Hit]:
+        yield Hit("CONTENT_SPAM", 1.0, "classifier p=0.99")
+
+
+def test_linkless_campaign_with_spam_wording_counts() -> None:
+    eng, _ = make(SpamWording())
+    feed = Feed(eng)
+    text = "forward this to ten friends or you will have bad luck for seven years"
+    for i in range(4):
+        v = feed.send(text, f"@u{i}:x.org")
+    assert names_scores(v)["CAMPAIGN_MATCH"] > 0
+
+
+@pytest.mark.parametrize("text", ["happy new year!", "ok see you at 6", "thanks so much!!",
+                                  "congrats 🎉🎉 so happy for you", "on my way, 5 min"])
+def test_ordinary_repeated_text_never_confirms(text: str) -> None:
+    """Locked accounts (a decoy hit each) saying something ordinary never get the
+    phrase blocked for everyone, and neither do many senders or reports."""
+    eng, state = make(Flagged([f"@bad{i}:x.org" for i in range(5)]))
+    feed = Feed(eng)
+    for i in range(5):
+        feed.send("win a prize at http://prize-now.xyz/claim today", f"@bad{i}:x.org",
+                  recipients=("@decoy:x.org",))
+        feed.send(text, f"@bad{i}:x.org")
+    for i in range(30):
+        v = feed.send(text, f"@fresh{i}:x.org")
+        feed.report(f"@r{i}:x.org", v.id, "spam")
+    v = feed.send(text, "@newcomer:x.org")
+    assert v.action is Action.ALLOW
+    assert "CAMPAIGN_TAKEDOWN" not in names_scores(v)
+    assert names_scores(v).get("CAMPAIGN_MATCH", 0.0) == 0.0
+    assert all(c.status is CampaignStatus.CANDIDATE for c in state.campaigns()
+               if "prize" not in " ".join(c.samples))
 
 
 def _m(recent: int = 0, messages: int = 1, via: str = "exact", linked: bool = True,

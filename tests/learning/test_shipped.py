@@ -11,14 +11,17 @@ from typer.testing import CliRunner
 
 from spimguard.interfaces.cli import app
 from spimguard.learning.npz import npz_differences
-from spimguard.learning.shipped import SHIPPED_CORPORA, shipped_model_path, shipped_path
+from spimguard.learning.shipped import (
+    CHAT_SOURCES,
+    SHIPPED_CORPORA,
+    shipped_model_path,
+    shipped_path,
+)
 
 
 def test_shipped_model_is_reproducible(tmp_path: Path) -> None:
     out = tmp_path / "content.npz"
-    args = ["train", "--out", str(out)]
-    for rel in SHIPPED_CORPORA:
-        args += ["--data", str(shipped_path(rel))]
+    args = ["train", "--out", str(out), "--shipped"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert npz_differences(out, shipped_model_path()) == []
@@ -31,3 +34,9 @@ def test_shipped_data_has_attribution() -> None:
         assert shipped_path(rel).exists()
     assert "Almeida" in notice and "MIT" in notice
     assert shipped_path("corpus/LICENSE.tg-spam").exists()
+    assert "corpus/chat/README.md" in notice or "chat/README.md" in notice
+    chat = shipped_path("corpus/chat/README.md").read_text(encoding="utf-8")
+    for name in CHAT_SOURCES:
+        assert f"`{name}`" in chat and shipped_path(f"corpus/chat/LICENSE.{name}").exists()
+        for split in ("train", "dev", "test"):
+            assert shipped_path(f"corpus/chat/{name}.{split}.tsv").exists()

@@ -45,6 +45,7 @@ from hashlib import blake2b
 
 import numpy as np
 
+from spimguard.text.contacts import contact_details
 from spimguard.campaigns.minhash import Signature
 from spimguard.links.extract import Link, extract_links
 from spimguard.text.normalize import NormalizedText
@@ -88,6 +89,14 @@ class Fingerprint:
     domains: tuple[str, ...]
     #: The cleaned text, cut, for moderators.
     sample: str
+    #: What the text gives a recipient to act on besides links (a phone number,
+    #: a handle, an e-mail address; see :mod:`spimguard.text.contacts`).
+    contacts: tuple[str, ...] = ()
+
+    @property
+    def payload(self) -> bool:
+        """True when the message gives something to act on: an unknown link or a contact."""
+        return bool(self.link_keys) or bool(self.contacts)
 
     @property
     def text_ok(self) -> bool:
@@ -177,7 +186,8 @@ class Fingerprinter:
                 shingles = _shingles(words, domains)
             exact = blake2b(" ".join(words).encode(), digest_size=8).digest()
         return Fingerprint(n_words, shingles, exact, keys, domains,
-                           " ".join(text.clean[:_SAMPLE_CHARS].split()))
+                           " ".join(text.clean[:_SAMPLE_CHARS].split()),
+                           tuple(contact_details(text.match[: self.max_chars])))
 
     def _links(self, text: str, html: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return self._keys(extract_links(text, html, limit=self.max_links).links)

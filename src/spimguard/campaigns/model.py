@@ -87,3 +87,6 @@ class Match:
     linked: bool
     #: The shared link key for a link match ("evil.example" or a short URL).
     link: str = ""
+    #: True when the campaign or this message gives something to act on or
+    #: reads as spam (see ``Record.payload``).
+    payload: bool = True

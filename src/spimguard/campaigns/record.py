@@ -43,6 +43,11 @@ class Record:
     recipients_total: int = 0
     #: True when a copy carried a link that is not allow-listed.
     linked: bool = False
+    #: True when a copy gave something to act on (an unknown link, a phone
+    #: number, a handle, an address) or read as spam (CONTENT_SPAM). Without
+    #: it a campaign is ordinary repeated text: never confirmed automatically,
+    #: never a signal.
+    payload: bool = False
     #: sender -> time of their latest copy, most recent last; the oldest are
     #: dropped past MAX_TRACKED.
     senders: dict[str, float] = field(default_factory=dict)

@@ -63,6 +63,8 @@ __all__ = ["OWN_SIGNALS", "Campaigns"]
 #: not "stopped by other evidence".
 OWN_SIGNALS = frozenset({"CAMPAIGN_MATCH", "CAMPAIGN_TAKEDOWN", "DECOY_HIT"})
 _ACCOUNT_SIGNALS = frozenset({"ACCOUNT_LOCKED", "ACCOUNT_CHALLENGED"})
+#: A copy with one of these reads as spam: its campaign carries a payload.
+_SPAM_WORDING = frozenset({"CONTENT_SPAM"})
 #: A joining copy this far from every stored signature adds its own.
 _DRIFT = 0.8
 _MAX_PENDING = 1024
@@ -175,7 +177,7 @@ class Campaigns:
         self._index(rec, fp, pend, now)
         self._add_copy(rec, message, verdict, fp, by_text, now)
         self._remember(message.id, rec.id)
-        if pend.decoy is not None:
+        if pend.decoy is not None and rec.payload:
             self._decide(rec, CampaignStatus.CONFIRMED,
                          f"a copy was sent to decoy account {pend.decoy}", now)
         elif rec.status is CampaignStatus.CANDIDATE:
@@ -278,7 +280,7 @@ class Campaigns:
             cid = self._exact.get(fp.exact)
             rec = self._live(cid, now) if cid is not None else None
             if rec is not None:
-                return self._match(rec, sender, now, "exact", 1.0), None
+                return self._match(rec, sender, now, "exact", 1.0, payload=fp.payload), None
         if fp.near:
             sig = self.hasher.signature(fp.shingles)
             best: tuple[float, str] | None = None
@@ -292,16 +294,17 @@ class Campaigns:
             if best is not None:
                 rec = self._live(best[1], now)
                 if rec is not None:
-                    return self._match(rec, sender, now, "text", best[0]), sig
+                    return self._match(rec, sender, now, "text", best[0],
+                                       payload=fp.payload), sig
         for lk in fp.link_keys:
             cid = self._links.get(lk)
             rec = self._live(cid, now) if cid is not None else None
             if rec is not None:
-                return self._match(rec, sender, now, "link", 0.0, lk[2:]), sig
+                return self._match(rec, sender, now, "link", 0.0, lk[2:], payload=True), sig
         return None, sig
 
     def _match(self, rec: Record, sender: str, now: float, via: str, similarity: float,
-               link: str = "") -> Match:
+               link: str = "", payload: bool = False) -> Match:
         n = rec.sender_count
         known = sender in rec.senders
         recent = _count_since(rec.senders, now - self._settings.confirm_window, _RECENT_CAP,
@@ -311,7 +314,7 @@ class Campaigns:
             similarity=similarity, messages=rec.messages, senders=n,
             recent_senders=recent, cross_sender=n > 1 or (n == 1 and not known),
             new_sender=not known, first_seen=rec.first_seen, reports=rec.reports,
-            linked=rec.linked, link=link,
+            linked=rec.linked, link=link, payload=payload or rec.payload,
         )
 
     def _find(self, cid: str) -> Record | None:
@@ -394,6 +397,8 @@ class Campaigns:
         if room > 0:
             rec.recipients.update(dict.fromkeys(message.recipients[:room]))
         rec.recipients_total += len(message.recipients)
+        if fp.payload or any(s.name in _SPAM_WORDING for s in verdict.signals):
+            rec.payload = True
         if fp.link_keys:
             rec.linked = True
             if by_text:
@@ -439,8 +444,13 @@ class Campaigns:
     # -- internals: decisions --------------------------------------------------
 
     def _check_thresholds(self, rec: Record, now: float) -> None:
+        """Automatic confirmation, only for campaigns that carry a payload: many
+        people sending "happy new year!" (or locked accounts sending "ok") is
+        no reason to block the phrase for everyone."""
         s = self._settings
         reason = ""
+        if not rec.payload:
+            return
         if s.confirm_senders and rec.link_senders:
             n = _count_since(rec.link_senders, now - s.confirm_window, s.confirm_senders)
             if n >= s.confirm_senders:

@@ -17,6 +17,10 @@ message's match.
   Collection hams, word for word), and spim exists to make people click. A
   cleared campaign's copies get strength 0: the verdict still names the
   campaign.
+  Ordinary repeated text gets strength 0 (the verdict still names the
+  campaign): a campaign none of whose copies gives anything to act on (no
+  unknown link, phone number, handle or e-mail address) or reads as spam
+  (CONTENT_SPAM) is a crowd, not spam.
 * ``CAMPAIGN_TAKEDOWN``: the campaign is confirmed (thresholds, a decoy hit,
   reports or a moderator; see :class:`spimguard.campaigns.CampaignSettings`),
   so every later copy is stopped platform-wide; the detail says why.
@@ -155,6 +159,9 @@ def explain(match: Match, now: float) -> Hit | None:
         return Hit("CAMPAIGN_MATCH", 0.0, f"{detail}; cleared: {match.reason}", campaign=cid)
     if not match.cross_sender:
         return None
+    if not match.payload:
+        return Hit("CAMPAIGN_MATCH", 0.0, f"{detail}; ordinary repeated text (no unknown link, "
+                   "number, handle or spam wording): not counted", campaign=cid)
     if match.reports:
         detail += f"; user reports weigh {match.reports:.1f}"
     return Hit("CAMPAIGN_MATCH", match_strength(match), detail, campaign=cid)

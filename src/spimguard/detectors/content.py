@@ -1,7 +1,8 @@
 """Content: what the words of a message say, judged by the trained text model.
 
-Blind spots: a message with no word the model has seen (a new language, emoji
-only, a bare link) gets no opinion at all, on purpose; a short friendly lure
+Blind spots: a message with fewer than two words the model has seen (a
+number, one word, emoji only, a bare link, a language or script the training
+data barely covers) gets no opinion at all, on purpose; a short friendly lure
 ("lol is this you? <link>") reads like ham, which is why links and behaviour
 have their own detectors.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.learning.model import ContentModel, Score
+from spimguard.learning.model import Abstention, ContentModel, Score
 from spimguard.learning.shipped import load_shipped_model
 
 __all__ = ["ContentDetector"]
@@ -46,14 +47,14 @@ class ContentDetector(DetectorBase):
                    "chat (p < 0.05)."),
     )
 
-    def __init__(self, model: ContentModel, hold_at: float = 0.4) -> None:
+    def __init__(self, model: ContentModel, hold_at: float = 0.9) -> None:
         if not 0.0 < hold_at < 1.0:
             raise ValueError(f"detectors.content.hold_at must be in (0, 1), got {hold_at}")
         self.model = model
         #: Scores of recent texts: chat repeats itself ("ok", "see you", a campaign's
         #: copies), and scoring is most of a check's time. Keyed by the text as sent
         #: (shape features read capitals); dropped whenever the model is replaced.
-        self._scores: OrderedDict[str, Score | None] = OrderedDict()
+        self._scores: OrderedDict[str, Score | Abstention] = OrderedDict()
         self._scored_by: ContentModel | None = None
         self._hold_logit = _logit(hold_at)
         #: Below half of hold_at the model's opinion never counts against a sender.
@@ -63,9 +64,9 @@ class ContentDetector(DetectorBase):
         """Forget cached scores (a benchmark replaying the same texts must not time hits)."""
         self._scores.clear()
 
-    def _score(self, match: str, original: str) -> Score | None:
+    def _score(self, match: str, original: str) -> Score | Abstention:
         if len(original) > CACHE_TEXT_CHARS:
-            return self.model.score(match, original)
+            return self.model.judge(match, original)
         if self._scored_by is not self.model:  # a retrained model was swapped in
             self._scores.clear()
             self._scored_by = self.model
@@ -73,7 +74,7 @@ class ContentDetector(DetectorBase):
         if original in cache:
             cache.move_to_end(original)
             return cache[original]
-        score = cache[original] = self.model.score(match, original)
+        score = cache[original] = self.model.judge(match, original)
         if len(cache) > CACHE_TEXTS:
             cache.popitem(last=False)
         return score
@@ -86,7 +87,7 @@ class ContentDetector(DetectorBase):
         if model is None:
             path = settings.get("model") or ""
             model = ContentModel.load(path) if path else load_shipped_model()
-        hold_at = settings.get("hold_at", 0.4)
+        hold_at = settings.get("hold_at", 0.9)
         if isinstance(hold_at, bool) or not isinstance(hold_at, int | float):
             raise ValueError(f"detectors.content.hold_at must be a number, got {hold_at!r}")
         return cls(model, hold_at=float(hold_at))
@@ -95,8 +96,8 @@ class ContentDetector(DetectorBase):
         if ctx.text is None:
             raise Abstain("no readable text (encrypted)")
         score = self._score(ctx.text.match, ctx.text.original)
-        if score is None:
-            raise Abstain("no word the model knows")
+        if isinstance(score, Abstention):
+            raise Abstain(score.reason)
         p = score.p_spam
         if p >= self._spam_from:
             strength = min(MAX_STRENGTH, 0.6 + 0.1 * (_logit(p) - self._hold_logit))

@@ -8,6 +8,11 @@ distinct recipients per key. ``NEW_DEVICE_BURST`` adds the login: links sent
 to several people shortly after a login from a device or IP the account never
 used.
 
+Not fan-out: text without a link or a premium-rate number or short code
+("happy new year!" or "my new number is ..." to every friend is ordinary), and a reply to someone who wrote to the sender in the last
+``REPLY_WINDOW`` (a conversation the recipient started; the recipient is
+left out of the count).
+
 Blind spot: a slow attacker (a few messages an hour, to frequent contacts)
 stays under the window; the profile and campaign detectors are meant for it.
 """
@@ -25,7 +30,8 @@ from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
 from spimguard.detectors.shared import ALL_LINKS_WELL_KNOWN, message_domains
 from spimguard.state.packed import hash32, pack_ts, pack_u32, unpack_u32
-from spimguard.state.profiles import profile_of
+from spimguard.state.profiles import profile_key, profile_of
+from spimguard.text.contacts import PAID_NUMBER, contact_details
 
 __all__ = ["FanoutDetector"]
 
@@ -41,6 +47,10 @@ LATE_FACTOR = 0.6
 #: Links that all go to well-known sites (the links detector's allowlist) are
 #: what people share from a new phone; a stolen session needs a phishing page.
 WELL_KNOWN_FACTOR = 0.5
+#: A recipient who wrote to the sender this recently is being answered.
+REPLY_WINDOW = 3600.0
+#: Recipients whose profiles are read to find replies (direct and small chats).
+MAX_REPLY_CHECKED = 4
 _DIGITS = re.compile(r"\d+")
 _URL = re.compile(r"\S*\.\S+")
 
@@ -87,7 +97,9 @@ class FanoutDetector(DetectorBase):
     signals = (
         SignalSpec("FANOUT_BURST", 10.0, "The same link (or the same text) went to many "
                    "people within 15 minutes: 0.4 from 3 recipients, 0.7 from 5, 1 from 8; "
-                   "six-tenths of that for text without a link."),
+                   "six-tenths of that for text without a link, which counts only when it "
+                   "carries a premium-rate number or short code; recipients who wrote "
+                   "to the sender in the last hour are being answered and not counted."),
         SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people after a login from a "
                    "device or IP the account never used: 0.5 for the first, +0.25 per further "
                    "recipient (in the window or since the login), within 2 hours; "
@@ -98,7 +110,7 @@ class FanoutDetector(DetectorBase):
     def __init__(self) -> None:
         #: (message id, its keys, the window as read in check): observe() adds to it
         #: without reading and decoding it again.
-        self._pending: tuple[str, list[int], list[Entry]] | None = None
+        self._pending: tuple[str, list[int], list[Entry], set[int]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> FanoutDetector:
@@ -108,12 +120,25 @@ class FanoutDetector(DetectorBase):
         """(key, linked domain or None for the text's shape) of the message."""
         keys: list[tuple[int, str | None]] = [
             (hash32(d) | _DOMAIN_BIT, d) for d in message_domains(ctx)[:5]]
-        if ctx.text is not None and len(ctx.text.match) >= 12:
+        if ctx.text is not None and len(ctx.text.match) >= 12 and (
+                keys or PAID_NUMBER in contact_details(ctx.text.match[:4096])):
             keys.append((_shape(ctx.text.match), None))
         return keys
 
     def prefetch(self, message: MessageEvent) -> list[str]:
-        return [_key(message.sender)]
+        return [_key(message.sender)] + [
+            profile_key(r) for r in message.recipients[:MAX_REPLY_CHECKED]]
+
+    def _replies(self, ctx: MessageContext) -> set[int]:
+        """Hashes of recipients who wrote to the sender within REPLY_WINDOW."""
+        msg = ctx.message
+        out: set[int] = set()
+        for r in msg.recipients[:MAX_REPLY_CHECKED]:
+            rp = profile_of(ctx.store, r, ctx.now, ctx.memo)
+            wrote = rp.last_wrote(msg.sender) if rp is not None else None
+            if wrote is not None and 0.0 <= ctx.now - wrote <= REPLY_WINDOW:
+                out.add(hash32(r))
+        return out
 
     def check(self, ctx: MessageContext) -> Iterable[Hit]:
         if ctx.text is None:
@@ -123,8 +148,9 @@ class FanoutDetector(DetectorBase):
         hits: list[Hit] = []
         best = (0.0, "")
         keys = self._keys(ctx)
-        self._pending = (msg.id, [k for k, _ in keys], recent)
-        now_rcpts = {hash32(r) for r in msg.recipients[:MAX_ENTRIES]}
+        replies = self._replies(ctx) if keys else set()
+        self._pending = (msg.id, [k for k, _ in keys], recent, replies)
+        now_rcpts = {hash32(r) for r in msg.recipients[:MAX_ENTRIES]} - replies
         for key, domain in keys:
             rcpts = {r for t, k, r in recent if k == key} | now_rcpts
             s = _strength(len(rcpts))
@@ -164,11 +190,11 @@ class FanoutDetector(DetectorBase):
             return
         if self._pending is None or self._pending[0] != event.id:
             return  # not checked by this engine (a replayed history is learned by profile)
-        _, keys, recent = self._pending
+        _, keys, recent, replies = self._pending
         self._pending = None
         recent = list(recent)
         t = pack_ts(now)
-        rcpts = [hash32(r) for r in event.recipients[:MAX_ENTRIES]]
+        rcpts = [h for r in event.recipients[:MAX_ENTRIES] if (h := hash32(r)) not in replies]
         for key in keys:
             recent.extend((t, key, r) for r in rcpts)
         self.store.set(_key(event.sender), _pack(recent[-MAX_ENTRIES:]), now, WINDOW)

@@ -165,15 +165,24 @@ def eval_cmd(
 
 @app.command()
 def train(
-    data: Annotated[list[Path], typer.Option("--data", help="Labelled corpus (repeatable).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")],
+    data: Annotated[list[Path] | None, typer.Option(
+        "--data", help="Labelled corpus (repeatable).")] = None,
+    shipped: Annotated[bool, typer.Option(
+        help="Train on the shipped training set: the labelled corpora and the chat ham "
+             "corpora's train splits, weighted as the shipped model is.")] = False,
 ) -> None:
     """Train the content model from labelled corpora (deterministic)."""
     from spimguard.evaluation import train_on
+    from spimguard.learning.shipped import training_set
 
     texts: list[str] = []
     labels: list[bool] = []
-    for path in data:
+    weights: list[float] = []
+    names: list[str] = []
+    if shipped:
+        texts, labels, weights, names = training_set()
+    for path in data or []:
         try:
             corpus = read_corpus(path)
         except CorpusError as exc:
@@ -181,10 +190,12 @@ def train(
         _report_skipped(corpus.errors, str(path))
         texts += corpus.texts
         labels += corpus.labels
+        weights += [1.0] * len(corpus.texts)
+        names.append(path.name)
     if not texts:
-        _fail("no labelled message in the given files")
+        _fail("no labelled message in the given files (give --data or --shipped)")
     try:
-        model = train_on(texts, labels, sources=[p.name for p in data])
+        model = train_on(texts, labels, weights=weights, sources=names)
     except ValueError as exc:
         _fail(str(exc))
     try:

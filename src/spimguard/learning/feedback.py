@@ -20,7 +20,7 @@ from pathlib import Path
 
 from spimguard.learning.corpus import read_corpus
 from spimguard.learning.model import ContentModel
-from spimguard.learning.shipped import SHIPPED_CORPORA, shipped_path
+from spimguard.learning.shipped import SHIPPED_CORPORA, shipped_path, training_set
 from spimguard.learning.train import TrainConfig, train
 from spimguard.text import normalize
 
@@ -43,16 +43,24 @@ def shipped_corpus() -> tuple[list[str], list[bool]]:
 
 def retrain(base_texts: Sequence[str], base_labels: Sequence[bool],
             examples: Sequence[tuple[str, bool]], config: TrainConfig | None = None,
-            **meta: object) -> ContentModel:
-    """A model of the base corpus plus ``examples`` (text, is spam), each ``REPEAT`` times."""
+            chat_ham: bool = True, **meta: object) -> ContentModel:
+    """A model of the base corpus plus ``examples`` (text, is spam), each weighing
+    ``REPEAT``; with ``chat_ham``, the shipped chat ham corpora as the shipped model has them."""
     texts = list(base_texts)
     labels = list(base_labels)
+    weights = [1.0] * len(texts)
+    if chat_ham:
+        ham, ham_labels, ham_weights, _ = training_set(labelled=False)
+        texts += ham
+        labels += ham_labels
+        weights += ham_weights
     for text, spam in examples:
-        texts.extend([text] * REPEAT)
-        labels.extend([spam] * REPEAT)
+        texts.append(text)
+        labels.append(spam)
+        weights.append(float(REPEAT))
     return train([normalize(t).match for t in texts], labels, config,
                  meta={"examples": len(examples), "repeat": REPEAT, **meta},
-                 originals=texts)
+                 originals=texts, weights=weights)
 
 
 def version_path(folder: str | Path, version: int) -> Path:

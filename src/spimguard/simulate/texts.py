@@ -26,7 +26,13 @@ from pathlib import Path
 
 from spimguard.learning.corpus import read_corpus
 from spimguard.learning.model import ContentModel, ModelError
-from spimguard.learning.shipped import SHIPPED_CORPORA, shipped_path
+from spimguard.learning.shipped import (
+    CHAT_WEIGHT,
+    SHIPPED_CORPORA,
+    chat_corpora,
+    shipped_path,
+    training_set,
+)
 
 __all__ = ["MODEL_SHARE", "HamPool", "HeldOut", "heldout_model", "in_model_part",
            "split_shipped"]
@@ -39,7 +45,8 @@ MODEL_SHARE = 70
 #: Sources whose bytes, with the corpora, key the on-disk model cache: a change
 #: to training code retrains instead of reusing a stale model.
 _TRAINING_SOURCES = ("learning/train.py", "learning/features.py", "learning/model.py",
-                     "evaluation.py", "text/normalize.py")
+                     "evaluation.py", "text/normalize.py", "text/numbers.py",
+                     "text/markup.py", "learning/shipped.py")
 
 
 def in_model_part(text: str) -> bool:
@@ -101,6 +108,9 @@ def _cache_key(split: HeldOut) -> str:
         h.update(text.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     root = Path(__file__).resolve().parent.parent
+    for chat in chat_corpora("train"):
+        h.update(chat.read_bytes())
+    h.update(str(CHAT_WEIGHT).encode())
     for rel in _TRAINING_SOURCES:
         p = root / rel
         h.update(p.read_bytes() if p.exists() else rel.encode())
@@ -109,7 +119,8 @@ def _cache_key(split: HeldOut) -> str:
 
 @lru_cache(maxsize=1)
 def heldout_model(cache_dir: str | None = None) -> ContentModel:
-    """A content model trained on the MODEL part only (about 7 s the first time).
+    """A content model trained on the MODEL part (and the chat ham train splits) only
+    (about a minute the first time).
 
     Cached in this process and on disk (``$TMPDIR/spimguard-sim/``, keyed by the
     training data and the training code), so later runs load it in a second.
@@ -125,8 +136,10 @@ def heldout_model(cache_dir: str | None = None) -> ContentModel:
             return ContentModel.load(path)
         except ModelError as exc:
             log.warning("ignoring the cached held-out model: %s", exc)
-    model = train_on(split.model_texts, split.model_labels, protocol="simulate-heldout",
-                     model_share=MODEL_SHARE)
+    ham, ham_labels, ham_weights, _ = training_set(labelled=False)
+    model = train_on(list(split.model_texts) + ham, list(split.model_labels) + ham_labels,
+                     weights=[1.0] * len(split.model_texts) + ham_weights,
+                     protocol="simulate-heldout", model_share=MODEL_SHARE)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

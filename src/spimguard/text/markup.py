@@ -31,7 +31,7 @@ _CODE_START_RE = re.compile(
     r"traceback \(|file \"|at [\w.$]+\(|error:|exception|\w+error:|[{}\]]\s*$)",
     re.IGNORECASE,
 )
-_MARKERS_RE = re.compile(r"```|~~~|`|<[a-zA-Z/]|^[ \t]*(?:>|&gt;)|[{};]", re.MULTILINE)
+_MARKERS_RE = re.compile(r"```|~~~|`|<[a-zA-Z/]|^[ \t]*(?:>|&gt;)|[{};\n]", re.MULTILINE)
 
 
 def has_markup(text: str) -> bool:
