@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from spimguard import Engine, MessageEvent, Policy, UnlockEvent, Verdict, build_engine
+from spimguard import ContactEvent, Engine, MessageEvent, Policy, UnlockEvent, Verdict, build_engine
 from spimguard.core.context import MessageContext
 from spimguard.core.engine import MAX_ANALYSED_CHARS
 from spimguard.core.signals import Hit, SignalSpec
@@ -121,8 +121,11 @@ def test_text_alone_never_acts_on_the_account() -> None:
 ])
 def test_friends_sharing_links_are_allowed(text: str) -> None:
     """A URL is not spam in itself: the content model never sees links (regression)."""
-    v = build_engine().check(msg(text, sender="friend"))
+    eng = build_engine()
+    eng.observe(ContactEvent(ts=0.0, user="bob", contact="friend", op="add"))
+    v = eng.check(msg(text, sender="friend"))
     assert v.action is Action.ALLOW, v.to_dict()
+    assert "CONTENT_SPAM" not in {s.name for s in v.signals}
 
 
 class Campaigner(DetectorBase):
