@@ -16,9 +16,9 @@ class Counting:
         self.inner = inner
         self.calls = 0
 
-    def score(self, match: str, original: str | None = None) -> object:
+    def judge(self, match: str, original: str | None = None) -> object:
         self.calls += 1
-        return self.inner.score(match, original)  # type: ignore[attr-defined]
+        return self.inner.judge(match, original)  # type: ignore[attr-defined]
 
 
 def check(eng: Engine, i: int, text: str) -> set[str]:

@@ -45,7 +45,7 @@ def campaign(n: int, seed: int = 1) -> list[str]:
     return out
 
 
-def flagged(model: ContentModel, texts: list[str], hold_at: float = 0.4) -> float:
+def flagged(model: ContentModel, texts: list[str], hold_at: float = 0.9) -> float:
     """Share of texts the model alone would hold (p >= the default hold_at)."""
     hits = 0
     for t in texts:

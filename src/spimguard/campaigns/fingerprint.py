@@ -45,9 +45,9 @@ from hashlib import blake2b
 
 import numpy as np
 
-from spimguard.text.contacts import contact_details
 from spimguard.campaigns.minhash import Signature
 from spimguard.links.extract import Link, extract_links
+from spimguard.text.contacts import contact_details
 from spimguard.text.normalize import NormalizedText
 
 __all__ = ["PLATFORM_HOSTS", "Fingerprint", "Fingerprinter", "HostPredicate",

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import re
 
-from spimguard.text.numbers import KIND_MARK, replace_numbers
 from spimguard.text import normalize
 from spimguard.text.markup import has_markup, prose
+from spimguard.text.numbers import KIND_MARK, replace_numbers
 
 __all__ = ["CHAR_NGRAMS", "MAX_TOKENS", "char_grams", "evidence", "model_view", "shape_tokens",
            "tokens", "word_terms"]

@@ -156,9 +156,13 @@ def _calibrate(x: csr_matrix, y: np.ndarray[Any, Any], sw: np.ndarray[Any, Any],
                scripts: dict[str, list[int]], script_of: list[str]) -> Calibration:
     """Platt scaling with the evidence shrinkage inside, on out-of-fold margins."""
     spam_w, ham_w = float(sw[y].sum()), float(sw[~y].sum())
+    # A small corpus (a deployment's own, a test's) covers its scripts with
+    # fewer examples: at most a twentieth of each class is asked for.
+    min_ham = min(cfg.min_script_ham, max(1, int((~y).sum()) // 20))
+    min_spam = min(cfg.min_script_spam, max(1, int(y.sum()) // 20))
     base = Calibration(prior_logit=math.log(spam_w / ham_w), shrink_k=cfg.shrink_k,
                        min_evidence=cfg.min_evidence, scripts=scripts,
-                       min_script_ham=cfg.min_script_ham, min_script_spam=cfg.min_script_spam)
+                       min_script_ham=min_ham, min_script_spam=min_spam)
     if cfg.calibration_folds < 2 or min(int(y.sum()), int((~y).sum())) < cfg.calibration_folds:
         return base
     margins = np.zeros(len(y))
@@ -184,7 +188,7 @@ def _calibrate(x: csr_matrix, y: np.ndarray[Any, Any], sw: np.ndarray[Any, Any],
     a, b = (float(v) for v in fit.x)
     return Calibration(a=a, b=b, prior_logit=prior, shrink_k=cfg.shrink_k,
                        min_evidence=cfg.min_evidence, scripts=scripts,
-                       min_script_ham=cfg.min_script_ham, min_script_spam=cfg.min_script_spam)
+                       min_script_ham=min_ham, min_script_spam=min_spam)
 
 
 def _vocabulary(
