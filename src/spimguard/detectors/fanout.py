@@ -9,9 +9,10 @@ to several people shortly after a login from a device or IP the account never
 used.
 
 Not fan-out: text without a link or a premium-rate number or short code
-("happy new year!" or "my new number is ..." to every friend is ordinary), and a reply to someone who wrote to the sender in the last
-``REPLY_WINDOW`` (a conversation the recipient started; the recipient is
-left out of the count).
+("happy new year!" or "my new number is ..." to every friend is ordinary),
+and a reply to someone who wrote to the sender in the last ``REPLY_WINDOW``
+(a conversation the recipient started; the recipient is left out of the
+count).
 
 Blind spot: a slow attacker (a few messages an hour, to frequent contacts)
 stays under the window; the profile and campaign detectors are meant for it.

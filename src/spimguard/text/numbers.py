@@ -59,7 +59,8 @@ _E = r"(?![\w])"
 #: Alternatives are tried left to right at each position, so the specific
 #: shapes come before the generic ones.
 _NUMBER_RE = re.compile(
-    rf"(?P<price_pre>{_B}{_CUR_PRE}\s?\d[\d,.' ]{{0,20}}\d(?:k|m)?{_E}|{_B}{_CUR_PRE}\s?\d(?:k|m)?{_E})"
+    rf"(?P<price_pre>{_B}{_CUR_PRE}\s?\d[\d,.' ]{{0,20}}\d(?:k|m)?{_E}"
+    rf"|{_B}{_CUR_PRE}\s?\d(?:k|m)?{_E})"
     rf"(?P<per>(?<=\d)/(?:min|msg|txt|sms|wk|week|m)\b)?"
     rf"|(?P<ip>{_B}\d{{1,3}}(?:\.\d{{1,3}}){{3}}{_E})"
     rf"|(?P<date>{_B}\d{{1,2}}[/.\-]\d{{1,2}}[/.\-](?:\d{{4}}|\d{{2}}){_E}"
