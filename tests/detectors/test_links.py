@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from spimguard import Engine, MessageEvent, Policy
+from spimguard import Engine, MessageEvent, Policy, build_engine
 from spimguard.detectors.links import LinksDetector
 
 
@@ -155,3 +155,12 @@ def test_url_model_can_be_switched_off() -> None:
 def test_bad_settings_are_clear_errors(settings: dict[str, object], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         LinksDetector.from_settings(settings)
+
+
+@pytest.mark.parametrize("text", ["the server is on 172.16.4.20:8080", "ssh 192.168.1.20",
+                                  "nginx on 10.1.2.3:443", "open http://127.0.0.1:8000/docs",
+                                  "router page http://192.168.0.1"])
+def test_private_addresses_are_not_evidence(text: str) -> None:
+    v = build_engine(only=["links"]).check(
+        MessageEvent(ts=1.0, id="m", sender="a", recipients=("b",), text=text))
+    assert not {"IP_LITERAL_URL", "URL_MODEL"} & {s.name for s in v.signals}

@@ -9,6 +9,8 @@ list cannot vouch for (text/target mismatch).
 
 from __future__ import annotations
 
+import ipaddress
+
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -122,7 +124,8 @@ class LinkAnalyzer:
             return rep
         if self.shorteners.match_host(p.host, p.suffix) is not None:
             rep.add("URL_SHORTENER", 1.0, f"{p.host} hides the destination (URL shortener)")
-        if link.ip:
+        private = link.ip and _private_ip(p.host)
+        if link.ip and not private:
             rep.add("IP_LITERAL_URL", 1.0, f"link to a bare IP address {p.host}")
         self._script(p, rep)
         look = self.lookalikes.check(p)
@@ -133,7 +136,7 @@ class LinkAnalyzer:
             risk = self.tld_risk(p.suffix)
             if risk is not None:
                 rep.add("RISKY_TLD", risk[0], risk[1])
-        if self.url_model is not None and hit is None:
+        if self.url_model is not None and hit is None and not private:
             prob = self._model_score(p.host)
             if prob >= self.model_from:
                 strength = (prob - self.model_from) / (1.0 - self.model_from)
@@ -194,3 +197,24 @@ class LinkAnalyzer:
         if shown_parts.suffix and shown_parts.registrable != link.parts.registrable:
             rep.add("LINK_TEXT_MISMATCH", 1.0,
                     f"the link shows {shown_parts.registrable} but goes to {link.parts.host}")
+
+
+def _private_ip(host: str) -> bool:
+    """A private, loopback or link-local address ("192.168.0.1:8080" in a tech chat).
+
+    Such a host is reachable only inside the reader's own network, so it cannot
+    serve a phishing page to strangers; people paste them when they talk about
+    their servers and routers. Lure words in the path still count.
+    """
+    try:
+        addr = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_link_local or any(addr in net for net in _LOCAL_NETS)
+
+
+#: RFC 1918 and IPv6 unique-local networks (not ``is_private``, which also
+#: covers documentation and other reserved ranges that a page can be served from
+#: in tests and that attackers' examples use).
+_LOCAL_NETS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
