@@ -8,6 +8,7 @@ Usage::
         --xpersona MIRROR/HLTCHKUST+Xpersona/repo \\
         --xsid     MIRROR/mainlp+xsid/repo \\
         --xrisawoz MIRROR/stanford-oval+dialogues/repo \\
+        --rusdracor MIRROR/dracor-org+rusdracor/repo \\
         [--out src/spimguard/data/corpus/chat]
 
 Each argument is a git directory (bare mirror or ``.git``; files are read with
@@ -41,6 +42,7 @@ import json
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,6 +62,7 @@ PINNED = {
     "xpersona": "1da049a1bbf3b01548f98cc23ba75ef871416e50",
     "xsid": "761d926c3f2e9f6bea13192d2f39cec1d04d9777",
     "xrisawoz": "a2d317843b2c92338112bc56fc279b73a01fb66f",
+    "rusdracor": "b178c0401ffcf58b209104e90e38ff718f188fd8",
 }
 
 
@@ -95,6 +98,13 @@ class Repo:
 
     def json(self, rel: str) -> object:
         return json.loads(self.read(rel).decode("utf-8"))
+
+    def list(self, folder: str) -> list[str]:
+        """Paths of the files directly in ``folder``, sorted."""
+        if self.git:
+            out = self._run("ls-tree", "-z", "--name-only", f"{self.commit}:{folder}").decode()
+            return sorted(f"{folder}/{name}" for name in out.split("\0") if name)
+        return sorted(f"{folder}/{f.name}" for f in (self.path / folder).iterdir() if f.is_file())
 
 
 # --- cleaning -----------------------------------------------------------------------------
@@ -258,12 +268,91 @@ def xrisawoz(repo: Repo) -> Iterable[Dialogue]:
             yield Dialogue(f"xrisawoz/{d['dialogue_id']}", lang, tuple(lines))
 
 
+#: RusDraCor: prose speeches of the plays that the corpus marks "In the public domain" and
+#: that were first made public (printed or staged; the year written where neither is
+#: recorded) from 1830 to 1928. Earlier plays are in eighteenth-century language; from 1929
+#: on a work can still be under copyright somewhere (posthumous first publication, United
+#: States terms). Authors rehabilitated after their death are left out: under the Russian
+#: Civil Code (art. 1281) their term runs from the rehabilitation.
+RUSDRACOR_YEARS = (1830, 1928)
+RUSDRACOR_EXCLUDED_AUTHORS = {
+    "Q49080": "Isaac Babel, rehabilitated 1954",
+    "Q311033": "Nikolay Gumilyov, rehabilitated 1992",
+    "Q722164": "Sergei Tretyakov, rehabilitated 1956",
+}
+_TEI = "{http://www.tei-c.org/ns/1.0}"
+_LEADING_PUNCT = re.compile(r"^[\s.,;:]+")
+_SPACE_PUNCT = re.compile(r" +([.,!?;:])")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+#: pre-1918 spelling (one play, Artsybashev's "Ревность", is partly printed in it)
+_PRE_REFORM = re.compile(r"[ѣѳіѵ]|[бвгджзклмнпрстфхцчшщ]ъ(?![а-яё])", re.IGNORECASE)
+
+
+def _tei_speech(el: ET.Element, out: list[str]) -> None:
+    """The spoken text of ``el``: stage directions and editors' notes left out."""
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        tag = child.tag.removeprefix(_TEI)
+        if tag == "lb":
+            out.append(" ")
+        elif tag not in ("stage", "note"):
+            _tei_speech(child, out)
+        if child.tail:
+            out.append(child.tail)
+
+
+def _play_year(root: ET.Element) -> int | None:
+    years: dict[str, list[int]] = {}
+    for ev in root.iter(f"{_TEI}event"):
+        when = ev.get("when") or ev.get("notAfter") or ev.get("notBefore")
+        if when and when[:4].isdigit():
+            years.setdefault(ev.get("type", ""), []).append(int(when[:4]))
+    public = years.get("print", []) + years.get("premiere", [])
+    return min(public) if public else min(years["written"]) if "written" in years else None
+
+
+def rusdracor(repo: Repo) -> Iterable[Dialogue]:
+    lo, hi = RUSDRACOR_YEARS
+    for rel in repo.list("tei"):
+        if not rel.endswith(".xml"):
+            continue
+        root = ET.fromstring(repo.read(rel))
+        source = root.find(f"{_TEI}teiHeader/{_TEI}fileDesc/{_TEI}sourceDesc")
+        free = source is not None and any(
+            "public domain" in "".join(a.itertext()).lower()
+            for a in source.iter(f"{_TEI}availability"))
+        title = root.find(f"{_TEI}teiHeader/{_TEI}fileDesc/{_TEI}titleStmt")
+        authors = {i.text or "" for i in title.iter(f"{_TEI}idno") if i.get("type") == "wikidata"} \
+            if title is not None else set()
+        year = _play_year(root)
+        body = root.find(f"{_TEI}text/{_TEI}body")
+        if (not free or year is None or not lo <= year <= hi
+                or authors & RUSDRACOR_EXCLUDED_AUTHORS.keys() or body is None):
+            continue
+        lines: list[str] = []
+        for sp in body.iter(f"{_TEI}sp"):
+            for p in sp.findall(f"{_TEI}p"):  # prose; verse (<l>) is not used
+                parts: list[str] = []
+                _tei_speech(p, parts)
+                text = " ".join("".join(parts).split())
+                # a stage direction taken out can leave "<stage>(смеётся)</stage>. Домой."
+                text = _SPACE_PUNCT.sub(r"\1", _LEADING_PUNCT.sub("", text))
+                # lines wholly in French or German, and lines in the old spelling, are not used
+                if _CYRILLIC.search(text) and not _PRE_REFORM.search(text):
+                    lines.append(text)
+        # the play is the "dialogue": its scenes share characters, so they share a split
+        yield Dialogue(f"rusdracor/{rel.removeprefix('tei/').removesuffix('.xml')}", "ru",
+                       tuple(lines))
+
+
 SOURCES: dict[str, Callable[[Repo], Iterable[Dialogue]]] = {
     "sgd": sgd,
     "crosswoz": crosswoz,
     "xpersona": xpersona,
     "xsid": xsid,
     "xrisawoz": xrisawoz,
+    "rusdracor": rusdracor,
 }
 
 #: Most lines one language may bring into a source. xSID's Norwegian has eleven
