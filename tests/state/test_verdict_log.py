@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,69 @@ def test_the_oldest_rows_beyond_the_bound_are_trimmed(tmp_path: Path,
     with sqlite3.connect(tmp_path / "v.sqlite") as db:
         newest = db.execute("SELECT message_id FROM verdicts ORDER BY id DESC").fetchone()[0]
     assert newest == "m39"
+
+
+def _v(mid: str) -> dict[str, Any]:
+    return {"id": mid, "action": "allow", "score": 0.0, "signals": [], "account_action": None,
+            "campaign": None}
+
+
+def test_a_poison_row_costs_that_row_only(tmp_path: Path) -> None:
+    """Issue 20: a sender "\\ud800" killed the writer; no verdict was written after it."""
+    log = VerdictLog(tmp_path / "v.sqlite", flush_every=0.01)
+    try:
+        log.add(1.0, "\ud800", _v("poison-sender"))
+        log.add(2.0, "bob", _v("\udc00"))
+        log.add(3.0, "carol", {"id": "no-action"})  # malformed: cannot be a row at all
+        log.add(4.0, "dave", {**_v("m4"), "signals": [{"name": "X", "score": 1.0,
+                                                         "detail": "bad \ud800 detail"}]})
+        time.sleep(0.2)
+        for i in range(5):
+            log.add(10.0 + i, "erin", _v(f"after{i}"))
+        time.sleep(0.2)
+        st = log.status()
+        assert st["ok"] and st["quarantined"] == 1 and st["repaired"] == 3, st
+        assert log._writer.is_alive()  # noqa: SLF001
+        assert len(log.query(sender="erin", limit=10)) == 5
+        assert log.query(message_id="poison-sender")[0]["sender"] == "\ufffd"
+        assert log.query(message_id="m4")[0]["signals"][0]["detail"] == "bad \ufffd detail"
+    finally:
+        log.close()
+
+
+def test_a_dead_writer_is_started_again(tmp_path: Path) -> None:
+    log = VerdictLog(tmp_path / "v.sqlite", flush_every=0.01)
+    try:
+        dead = threading.Thread(target=lambda: None)
+        dead.start()
+        dead.join()
+        log._writer = dead  # noqa: SLF001 - as if the thread had died
+        assert not log.status()["ok"] and log.status()["why"] == "writer stopped"
+        log.add(1.0, "a", _v("m1"))
+        assert log.restarts == 1
+        time.sleep(0.2)
+        assert log.query(message_id="m1") and log.status()["ok"]
+    finally:
+        log.close()
+
+
+def test_an_unexpected_error_in_the_writer_is_survived(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    log = VerdictLog(tmp_path / "v.sqlite", flush_every=0.01)
+    calls = {"n": 0}
+    real = log.flush
+
+    def flaky() -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("boom")
+        real()
+
+    try:
+        monkeypatch.setattr(log, "flush", flaky)
+        log.add(1.0, "a", _v("m1"))
+        time.sleep(0.3)
+        assert calls["n"] >= 2 and log._writer.is_alive()  # noqa: SLF001
+        assert log.query(message_id="m1")
+    finally:
+        log.close()

@@ -17,10 +17,19 @@ write what is pending first. A failed write (disk full) keeps the rows for
 the next attempt, up to ``MAX_PENDING``; beyond that the oldest are dropped
 and counted. The oldest rows beyond ``max_rows`` are deleted every
 ``TRIM_EVERY`` additions.
+
+The writer cannot die silently. A row that cannot be written as it is (a
+lone surrogate in a sender name, a value SQLite refuses) is written with its
+text repaired, or else quarantined: counted in ``quarantined``, logged, and
+never allowed to cost the other rows of its batch. Any other failure is
+logged and retried; if the thread stops anyway, the next ``add`` starts a
+new one (``restarts``). :meth:`status` says whether the log is healthy, for
+``/healthz`` and ``/metrics``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -32,6 +41,7 @@ import orjson
 
 from spimguard.core.verdicts import Verdict
 from spimguard.state.base import StoreError
+from spimguard.text.compat import repair_surrogates
 
 __all__ = ["VerdictLog"]
 
@@ -57,7 +67,10 @@ Pending = tuple[float, str, "Verdict | Mapping[str, Any]"]
 
 def _row(ts: float, sender: str, verdict: Verdict | Mapping[str, Any]) -> tuple[Any, ...]:
     d = verdict.to_dict() if isinstance(verdict, Verdict) else verdict
-    signals = orjson.dumps(d.get("signals", [])).decode()
+    try:
+        signals = orjson.dumps(d.get("signals", [])).decode()
+    except TypeError:  # a lone surrogate in a detail: stored repaired by the writer
+        signals = json.dumps(d.get("signals", []), ensure_ascii=False)
     return (ts, d["id"], sender, d["action"], d["score"], d.get("account_action"),
             d.get("campaign"), signals)
 
@@ -72,6 +85,12 @@ class VerdictLog:
         self.flush_every = flush_every
         #: Rows dropped because the disk refused them for too long.
         self.dropped = 0
+        #: Rows that could not be written even repaired (each logged).
+        self.quarantined = 0
+        #: Rows written with their text repaired (lone surrogates replaced).
+        self.repaired = 0
+        #: Times the writer thread had to be started again.
+        self.restarts = 0
         self.last_error: str | None = None
         self._added = 0
         self._pending: list[Pending] = []
@@ -86,9 +105,24 @@ class VerdictLog:
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the verdict log {self.path}: {e}") from e
-        self._writer = threading.Thread(target=self._run, name="spimguard-verdict-log",
-                                        daemon=True)
-        self._writer.start()
+        self._writer = self._start()
+
+    def _start(self) -> threading.Thread:
+        writer = threading.Thread(target=self._run, name="spimguard-verdict-log", daemon=True)
+        writer.start()
+        return writer
+
+    def status(self) -> dict[str, Any]:
+        """Health of the log: ``ok`` false when the writer is failing or far behind."""
+        with self._cond:
+            pending = len(self._pending)
+        alive = self._writer.is_alive() or self._closed
+        ok = alive and self.last_error is None and pending < MAX_PENDING // 2
+        why = ("writer stopped" if not alive else self.last_error if self.last_error
+               else f"{pending} verdicts waiting" if not ok else "")
+        return {"ok": ok, "why": why, "pending": pending, "dropped": self.dropped,
+                "quarantined": self.quarantined, "repaired": self.repaired,
+                "restarts": self.restarts}
 
     def add(self, ts: float, sender: str, verdict: Verdict | Mapping[str, Any]) -> None:
         """One verdict (a :class:`Verdict` or its spec JSON dict); written within
@@ -99,6 +133,10 @@ class VerdictLog:
             self._pending.append((ts, sender, verdict))
             if len(self._pending) >= BATCH:
                 self._cond.notify()
+            if not self._writer.is_alive():
+                self.restarts += 1
+                log.error("verdict log %s: the writer had stopped; starting it again", self.path)
+                self._writer = self._start()
 
     def _run(self) -> None:
         while True:
@@ -111,6 +149,8 @@ class VerdictLog:
                 self.flush()
             except StoreError as e:
                 log.error("%s (kept for the next attempt)", e)
+            except Exception:  # a bug must not stop the audit trail for good
+                log.exception("verdict log %s: unexpected error in the writer", self.path)
 
     def flush(self) -> None:
         """Write what is pending now, in one transaction."""
@@ -119,10 +159,13 @@ class VerdictLog:
                 batch, self._pending = self._pending, []
             if not batch:
                 return
+            rows = self._rows(batch)
             try:
-                rows = [_row(*p) for p in batch]
                 self._db.execute("BEGIN")
-                self._db.executemany(_INSERT, rows)
+                try:
+                    self._db.executemany(_INSERT, rows)
+                except (UnicodeError, ValueError, OverflowError, sqlite3.InterfaceError):
+                    rows = self._one_by_one(rows)
                 before = self._added
                 self._added += len(rows)
                 if self._added // TRIM_EVERY != before // TRIM_EVERY:
@@ -136,6 +179,37 @@ class VerdictLog:
                 self._keep(batch)
                 self.last_error = str(e)
                 raise StoreError(f"verdict log {self.path}: write failed: {e}") from e
+
+    def _rows(self, batch: list[Pending]) -> list[tuple[Any, ...]]:
+        rows = []
+        for p in batch:
+            try:
+                rows.append(_row(*p))
+            except Exception as e:  # a malformed verdict dict: that row only
+                self._quarantine(p, e)
+        return rows
+
+    def _one_by_one(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Inside the open transaction: each row alone, repaired if it must be."""
+        written = []
+        for row in rows:
+            for attempt in (row, _repaired(row)):
+                try:
+                    self._db.execute(_INSERT, attempt)
+                except (UnicodeError, ValueError, OverflowError, sqlite3.InterfaceError):
+                    continue
+                written.append(attempt)
+                if attempt is not row:
+                    self.repaired += 1
+                break
+            else:
+                self._quarantine(row, ValueError("cannot be stored"))
+        return written
+
+    def _quarantine(self, row: object, error: Exception) -> None:
+        self.quarantined += 1
+        log.error("verdict log %s: quarantined a row that cannot be written (%s: %s): %.200r",
+                  self.path, type(error).__name__, error, row)
 
     def _keep(self, batch: list[Pending]) -> None:
         with self._cond:
@@ -177,3 +251,8 @@ class VerdictLog:
         finally:
             with self._db_lock:
                 self._db.close()
+
+
+def _repaired(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row with every string made valid UTF-8 (lone surrogates become U+FFFD)."""
+    return tuple(repair_surrogates(v) if isinstance(v, str) else v for v in row)
