@@ -10,7 +10,8 @@ from spimguard.core.policy import load_policy_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-MANUAL = README + "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
+MANUAL = README + "".join(p.read_text(encoding="utf-8")
+                           for p in sorted((ROOT / "docs").glob("*.md")))
 
 
 @pytest.mark.parametrize("name", sorted(s.name for s in build_engine().explain_signals()))

@@ -198,6 +198,20 @@ def test_replay_from_stdin() -> None:
     assert [json.loads(x)["id"] for x in res.stdout.splitlines()] == expected
 
 
+def test_replay_survives_hostile_lines() -> None:
+    """Issue 20: one line with a lone surrogate, deep nesting or a 4,301-digit number
+    crashed ``replay -`` with a traceback."""
+    good = b'{"type": "message", "ts": 5, "id": "g1", "sender": "a", "recipients": ["b"], ' \
+        b'"text": "ok see you"}'
+    hostile = [b'{"type": "message", "ts": 1, "id": "\\ud800", "sender": "a", "recipients": '
+               b'["b"], "text": "x"}', b"[" * 1000 + b"]" * 1000,
+               b'{"type": "unlock", "ts": ' + b"9" * 4301 + b', "user": "a"}']
+    res = ok(run("replay", "-", input=b"\n".join([*hostile, good]) + b"\n"))
+    assert [json.loads(x)["id"] for x in res.stdout.splitlines()] == ["g1"]
+    assert [line.split(":")[1] for line in res.stderr.splitlines()
+            if "skipped" in line] == ["1", "2", "3"]
+
+
 def test_replay_matches_check_for_obvious_spam() -> None:
     verdicts = {json.loads(x)["id"]: json.loads(x) for x in
                 ok(run("replay", EVENTS)).stdout.splitlines()}

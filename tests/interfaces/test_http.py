@@ -161,6 +161,43 @@ def test_events_batch_json_array_and_json_lines(api: Api) -> None:
     assert [v["id"] for v in out["verdicts"]] == ["e1"] and out["errors"][0]["line"] == 4
 
 
+#: Lines that answered 500 (issue 20): lone surrogates, deep nesting, huge numbers,
+#: a text over the limit.
+HOSTILE_LINES = [
+    b'{"type": "message", "ts": 1, "id": "\\ud800", "sender": "a", "recipients": ["b"], '
+    b'"text": "x"}',
+    b'{"type": "message", "ts": 1, "id": "h2", "sender": "\\ud800", "recipients": ["b"], '
+    b'"text": "x"}',
+    b"[" * 1000 + b"]" * 1000,
+    b'{"type": "message", "ts": ' + b"9" * 4301 + b', "id": "h4", "sender": "a", '
+    b'"recipients": ["b"], "text": "x"}',
+    b'{"type": "message", "ts": 1, "id": "h5", "sender": "a", "recipients": ["b"], "text": "'
+    + b"x" * 150_000 + b'"}',
+]
+
+
+def test_hostile_batch_items_are_errors_and_the_rest_is_judged(api: Api) -> None:
+    good = b'{"type": "message", "ts": 5, "id": "g1", "sender": "a", "recipients": ["b"], ' \
+        b'"text": "ok see you"}'
+    sep = '{"type": "message", "ts": 6, "id": "g2", "sender": "a\u2028b", "recipients": ["b"], ' \
+        '"text": "line\u2028separator"}'
+    body = b"\n".join([good, *HOSTILE_LINES, sep.encode()])
+    h = {**api.check_h, "Content-Type": "application/x-ndjson"}
+    for _ in range(3):  # the connection stays usable: no 500, no dropped keep-alive
+        r = api.c.post("/v1/events", content=body, headers=h)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert [v["id"] for v in out["verdicts"]] == ["g1", "g2"]
+        assert [e["line"] for e in out["errors"]] == [2, 3, 4, 5, 6]
+        assert all(len(e["error"]) < 200 for e in out["errors"])
+    same = [api.c.post("/v1/check", content=line,
+                       headers=api.check_h).status_code for line in HOSTILE_LINES]
+    assert all(code == 422 for code in same), same
+    health = api.c.get("/healthz").json()
+    assert health["status"] == "ok" and health["verdict_log"]["ok"]
+    assert api.c.get("/v1/verdicts?message_id=g2", headers=api.admin_h).json()
+
+
 def test_reports_are_durable_and_moderators_confirm_campaigns(api: Api) -> None:
     first = [api.send(LURE, f"@u{i}:x") for i in range(3)]
     cid = first[-1]["campaign"]
@@ -255,7 +292,9 @@ def test_openapi_and_health(api: Api) -> None:
     doc = api.c.get("/openapi.json").json()
     assert {"/v1/check", "/v1/events", "/v1/reports", "/v1/campaigns/{cid}/takedown",
             "/v1/accounts/{user}/unlock", "/healthz", "/metrics"} <= set(doc["paths"])
-    assert api.c.get("/healthz").json() == {"status": "ok", "store": "memory"}
+    health = api.c.get("/healthz").json()
+    assert health["status"] == "ok" and health["store"] == "memory" and health["why"] == []
+    assert health["verdict_log"]["ok"] and health["verdict_log"]["quarantined"] == 0
 
 
 # -- operator lists ----------------------------------------------------------------

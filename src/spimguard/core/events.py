@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from spimguard.core.boundary import MAX_TEXT_CHARS
 from spimguard.core.errors import EventError, UnknownEventType
 
 __all__ = [
@@ -170,6 +171,9 @@ def _message(obj: Mapping[str, Any]) -> MessageEvent:
         raise EventError(f"{len(recipients)} recipients, more than the limit {MAX_RECIPIENTS}")
     encrypted = _bool(obj, "encrypted", False)
     text = _str(obj, "text", required=False)
+    if text is not None and len(text) > MAX_TEXT_CHARS:
+        raise EventError(f"field 'text' holds {len(text)} characters "
+                         f"(at most {MAX_TEXT_CHARS})")
     if text is None and not encrypted:
         raise EventError("missing field 'text' (or \"encrypted\": true)")
     html = _str(obj, "formatted_body", required=False)

@@ -6,12 +6,12 @@ unknown event type is skipped and counted (shared/spec/formats.md, section 2).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from spimguard.core.boundary import InputError, loads
 from spimguard.core.engine import Engine
 from spimguard.core.errors import EventError, UnknownEventType
 from spimguard.core.events import Event, MessageEvent, parse_event
@@ -41,14 +41,9 @@ def iter_events(lines: Iterable[bytes], stats: ReplayStats) -> Iterator[tuple[in
         if not raw.strip():
             continue
         try:
-            text = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            stats.errors.append((n, f"invalid UTF-8 at byte {exc.start}"))
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            stats.errors.append((n, f"invalid JSON: {exc.msg} (column {exc.colno})"))
+            obj = loads(raw.rstrip(b"\r\n"))
+        except InputError as exc:
+            stats.errors.append((n, str(exc)))
             continue
         try:
             event = parse_event(obj)

@@ -10,7 +10,6 @@ list cannot vouch for (text/target mismatch).
 from __future__ import annotations
 
 import ipaddress
-
 import re
 import unicodedata
 from collections.abc import Iterable

@@ -8,7 +8,7 @@ report or an unlock is answered only after the ledger has it on disk.
 from __future__ import annotations
 
 import gc
-import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from spimguard.build import warm_up
+from spimguard.core.boundary import InputError, check, json_lines, loads
 from spimguard.core.errors import EventError, UnknownEventType
 from spimguard.core.events import ReportEvent, parse_event
 from spimguard.core.verdicts import Verdict
@@ -41,6 +42,8 @@ from spimguard.state.base import StoreError
 from spimguard.state.ledger import ApiKey
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("spimguard.http")
 
 _bearer = HTTPBearer(auto_error=False)
 _CAMPAIGN_STATUSES = ("candidate", "confirmed", "taken_down", "cleared")
@@ -135,8 +138,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         errors: list[dict[str, Any]] = []
         skipped = 0
         for n, item in items:
-            if isinstance(item, str):
-                errors.append({"line": n, "error": item})
+            if isinstance(item, InputError):
+                errors.append({"line": n, "error": str(item)})
                 continue
             try:
                 if isinstance(item, dict) and item.get("type") == "message" and "ts" not in item:
@@ -148,7 +151,12 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
             except EventError as e:
                 errors.append({"line": n, "error": str(e)})
                 continue
-            v = svc.observe(event)
+            try:
+                v = svc.observe(event)
+            except Exception:  # one item's failure is that item's error, never a 500
+                log.exception("could not judge batch item %d", n)
+                errors.append({"line": n, "error": "internal error while judging this item"})
+                continue
             if v is not None:
                 verdicts.append(_verdict(v))
         return {"verdicts": verdicts, "errors": errors, "skipped": skipped}
@@ -236,7 +244,11 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     def healthz() -> dict[str, Any]:
         ok = svc.store.ping()
         degraded = bool(getattr(svc.store, "degraded", False))
-        return {"status": "ok" if ok and not degraded else "degraded", "store": cfg.store}
+        log = svc.verdicts.status()
+        why = [w for w in ("store unreachable" if not ok or degraded else "",
+                           f"verdict log: {log['why']}" if not log["ok"] else "") if w]
+        return {"status": "degraded" if why else "ok", "store": cfg.store,
+                "verdict_log": log, "why": why}
 
     @app.get("/metrics", summary="Prometheus metrics")
     def metrics() -> Response:
@@ -315,29 +327,28 @@ def _campaign(c: Any) -> dict[str, Any]:
 
 
 def _batch(raw: bytes, limit: int) -> list[tuple[int, Any]]:
-    """(line or index, decoded item or an error string) of a JSON array or JSON Lines body."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise HTTPException(422, f"body is not UTF-8: {e}") from None
-    stripped = text.lstrip()
-    if stripped.startswith("["):
+    """(line or index, decoded item or its :class:`InputError`) of a JSON array or JSON Lines
+    body.
+
+    Decoding goes through the shared input boundary (``spimguard.core.boundary``):
+    a bad item is reported with its position and the rest are judged."""
+    head = raw.lstrip()[:1]
+    items: list[tuple[int, Any]] = []
+    if head == b"[":
         try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as e:
+            data = loads(raw, checked=False)
+        except InputError as e:
             raise HTTPException(422, f"body is not a JSON array: {e}") from None
         if not isinstance(data, list):
             raise HTTPException(422, "body must be a JSON array or JSON Lines")
-        items: list[tuple[int, Any]] = list(enumerate(data, start=1))
-    else:
-        items = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
+        for n, item in enumerate(data, start=1):
             try:
-                items.append((n, json.loads(line)))
-            except json.JSONDecodeError as e:
-                items.append((n, f"not JSON: {e}"))
+                check(item)
+                items.append((n, item))
+            except InputError as e:
+                items.append((n, e))
+    else:
+        items = list(json_lines(raw))
     if len(items) > limit:
         raise HTTPException(413, f"{len(items)} events in one batch; the limit is {limit}")
     return items

@@ -91,6 +91,20 @@ class _Metrics:
                               "1 while the shared store is unreachable", registry=r)
         self.reports = Counter("spimguard_reports", "Reports received", ["label"], registry=r)
 
+    def watch_verdict_log(self, log: VerdictLog) -> None:
+        """Gauges read from the verdict log at scrape time (its writer is its own thread)."""
+        r = self.registry
+        for key, doc in (("pending", "Verdicts waiting to be written"),
+                         ("quarantined", "Verdicts that could not be written even repaired"),
+                         ("repaired", "Verdicts written with lone surrogates replaced"),
+                         ("dropped", "Verdicts dropped after the disk refused them too long"),
+                         ("restarts", "Times the verdict log writer was started again")):
+            g = Gauge(f"spimguard_verdict_log_{key}", doc, registry=r)
+            g.set_function(lambda k=key: float(log.status()[k]))
+        ok = Gauge("spimguard_verdict_log_ok", "1 while the verdict log writes normally",
+                   registry=r)
+        ok.set_function(lambda: float(log.status()["ok"]))
+
 
 class Service:
     def __init__(self, config: ServiceConfig) -> None:
@@ -105,6 +119,7 @@ class Service:
             self.list_path(name).touch(exist_ok=True)
         self.engine = build_engine(self._policy_with_lists(), store=self.store)
         self.metrics = _Metrics()
+        self.metrics.watch_verdict_log(self.verdicts)
         self._errors_counted = 0  # the store's failures already in the metric
         self._lock = threading.Lock()
         self._texts: OrderedDict[str, str] = OrderedDict()
