@@ -97,3 +97,42 @@ def test_a_report_to_the_other_worker_reaches_the_sender(
         assert r.status_code == 200
     v = send(a, ha, "x3", "mallory", "hello?", ["dave"], t + 2)
     assert "REPORTED_SENDER" in {s["name"] for s in v["signals"]}
+
+
+def _lock_by_decoy(c: TestClient, h: dict[str, str], user: str, mid: str, ts: float) -> None:
+    v = send(c, h, mid, user, "win a prize http://prize-now.xyz/claim", ["@decoy:x"], ts)
+    assert v["account_action"] == "lock", v
+
+
+def test_standing_locks_hold_through_a_redis_outage_on_every_worker(
+        tmp_path: Path, redis_server_factory: Callable[..., RedisServer]) -> None:
+    """Issue 20: a lock taken before an outage was forgotten during it and after Redis came
+    back empty; a lock taken during it held only on the worker that took it."""
+    server = redis_server_factory()
+    a, ha = worker(tmp_path, server.url)  # two workers of one `serve`: one data folder
+    b, hb = worker(tmp_path, server.url)
+    assert a.put("/v1/lists/decoys", json={"entries": ["@decoy:x"]},
+                 headers=ha).status_code == 200
+    t = time.time()
+    _lock_by_decoy(a, ha, "@before:x", "d1", t)
+    for c, h in ((a, ha), (b, hb)):
+        assert send(c, h, f"pre-{id(c)}", "@before:x", "hi", ["@bob:x"], t + 1)["action"] \
+            == "block"
+    server.kill()
+    _lock_by_decoy(a, ha, "@during:x", "d2", t + 2)  # in a's local memory only
+    time.sleep(1.2)  # b follows the ledger at most once a second
+    for i, (c, h) in enumerate(((a, ha), (b, hb))):
+        for user in ("@before:x", "@during:x"):
+            v = send(c, h, f"out-{i}-{user}", user, "hello again", ["@bob:x"], t + 3 + i)
+            assert v["action"] == "block", (i, user, v)
+    assert a.get("/healthz").json()["status"] == "degraded"
+    redis_server_factory(port=server.port)  # back, empty
+    time.sleep(1.2)
+    for i, (c, h) in enumerate(((a, ha), (b, hb))):
+        for user in ("@before:x", "@during:x"):
+            v = send(c, h, f"after-{i}-{user}", user, "and now?", ["@bob:x"], t + 10 + i)
+            assert v["action"] == "block", (i, user, v)
+    assert a.post("/v1/accounts/@during:x/unlock", headers=ha).status_code == 200
+    time.sleep(1.2)
+    v = send(b, hb, "free", "@during:x", "thanks for unlocking", ["@bob:x"], t + 20)
+    assert v["action"] != "block", v

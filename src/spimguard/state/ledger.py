@@ -142,6 +142,12 @@ class Ledger:
                           "(SELECT MAX(id) FROM actions GROUP BY user)")
         return {u: (a, ts) for u, a, ts in rows if a != "unlock"}
 
+    def actions_after(self, after_id: int) -> list[tuple[int, str, str]]:
+        """(id, user, action) of every action recorded after ``after_id``, oldest first:
+        how each worker follows the locks and unlocks of the others."""
+        return [(int(i), u, a) for i, u, a in self._read(
+            "SELECT id, user, action FROM actions WHERE id > ? ORDER BY id", (after_id,))]
+
     def counts(self) -> dict[str, int]:
         return {t: int(self._read(f"SELECT COUNT(*) FROM {t}")[0][0])
                 for t in ("reports", "actions", "examples")}

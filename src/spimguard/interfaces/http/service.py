@@ -32,7 +32,7 @@ from spimguard.detectors.decoys import DecoysDetector
 from spimguard.detectors.links import LinksDetector
 from spimguard.learning.feedback import retrain, shipped_corpus, version_path
 from spimguard.learning.model import ContentModel, ModelError
-from spimguard.state.ledger import Ledger
+from spimguard.state.ledger import Ledger, LedgerError
 from spimguard.state.open import open_store
 from spimguard.state.profiles import profile_of
 from spimguard.state.verdict_log import VerdictLog
@@ -70,6 +70,11 @@ class ServiceConfig:
     recent_texts: int = 50_000
     #: What a retrain starts from (default: the shipped corpora).
     base_corpus: Callable[[], tuple[list[str], list[bool]]] = shipped_corpus
+
+
+#: Seconds between reads of new account actions from the ledger (locks taken by
+#: other workers are enforced here within this time).
+STANDING_REFRESH = 1.0
 
 
 class _Metrics:
@@ -126,6 +131,11 @@ class Service:
         self._new_examples = 0
         self._training: threading.Thread | None = None
         self.last_training_error: str | None = None
+        #: Standing locks and challenges as the ledger says, followed every
+        #: STANDING_REFRESH seconds: enforced even when the shared store lost them.
+        self._standing: dict[str, AccountAction] = {}
+        self._standing_id = 0
+        self._standing_read = 0.0
         self._restore()
         self._restore_model()
         self._decoys_seen = -1
@@ -139,11 +149,42 @@ class Service:
     def _restore(self) -> None:
         """Standing locks and challenges from the ledger win over whatever the store lost."""
         now = time.time()
-        standing = self.ledger.standing_actions()
-        for user, (action, _since) in standing.items():
-            self.engine.restore_account_action(user, AccountAction(action), now)
-        if standing:
-            log.info("restored %d standing account action(s) from the ledger", len(standing))
+        self._refresh_standing(force=True)
+        for user, action in self._standing.items():
+            self.engine.restore_account_action(user, action, now)
+        if self._standing:
+            log.info("restored %d standing account action(s) from the ledger",
+                     len(self._standing))
+
+    def _refresh_standing(self, force: bool = False) -> None:
+        """Follow the ledger's locks and unlocks (this worker's and the others'), at most
+        every STANDING_REFRESH seconds: a cheap indexed read of the new rows."""
+        mono = time.monotonic()
+        if not force and mono - self._standing_read < STANDING_REFRESH:
+            return
+        self._standing_read = mono
+        try:
+            rows = self.ledger.actions_after(self._standing_id)
+        except LedgerError as e:  # the ledger is local; keep the cache we have
+            log.error("cannot read account actions from the ledger: %s", e)
+            return
+        for rid, user, action in rows:
+            self._standing_id = max(self._standing_id, rid)
+            if action == "unlock":
+                self._standing.pop(user, None)
+            elif action in ("challenge", "lock"):
+                self._standing[user] = AccountAction(action)
+
+    def _enforce_standing(self, user: str, ts: float) -> None:
+        """A standing lock or challenge holds whatever the store lost (a Redis outage, a
+        Redis that came back empty): re-applied before the account's message is judged."""
+        action = self._standing.get(user)
+        if action is None:
+            return
+        current = self.engine.account_state(user, ts)
+        if current is None or (current is AccountAction.CHALLENGE
+                               and action is AccountAction.LOCK):
+            self.engine.restore_account_action(user, action, time.time())
 
     # -- events ----------------------------------------------------------------
 
@@ -173,6 +214,8 @@ class Service:
             if len(self._texts) > self.config.recent_texts:
                 self._texts.popitem(last=False)
         with self._lock:
+            self._refresh_standing()
+            self._enforce_standing(message.sender, message.ts)
             start = time.perf_counter()
             verdict = self.engine.check(message)
             self.metrics.latency.observe(time.perf_counter() - start)
@@ -197,6 +240,7 @@ class Service:
     def record_action(self, ts: float, user: str, action: str, reason: str) -> None:
         """Durable on return (the ledger syncs every write)."""
         self.ledger.add_action(ts, user, action, reason)
+        self._standing[user] = AccountAction(action)
         self.metrics.account_actions.labels(action).inc()
 
     def observe(self, event: Event) -> Verdict | None:
@@ -253,6 +297,7 @@ class Service:
 
     def unlock(self, user: str, ts: float, reason: str) -> None:
         self.ledger.add_action(ts, user, "unlock", reason)
+        self._standing.pop(user, None)
         with self._lock:
             self.engine.observe(UnlockEvent(ts, user))
         self._commit()
