@@ -159,3 +159,14 @@ def test_warm_up_leaves_no_state_behind() -> None:
     warm_up()
     assert len(store) == 0
     assert engine.account_state("warm-up") is None
+
+
+def test_an_account_action_is_reported_only_when_it_changes_something() -> None:
+    """Issue 20: ``account_action: "challenge"`` was answered again for an account
+    already challenged or locked."""
+    eng = Engine([Fixed()], Policy.from_dict({"account": {"challenge": 5.0, "lock": 100.0}}))
+    first = eng.check(msg("this is bad", i=1))
+    assert first.account_action is AccountAction.CHALLENGE
+    again = eng.check(msg("this is bad", i=2))
+    assert again.account_action is None and again.action.stops
+    assert "ACCOUNT_CHALLENGED" in {s.name for s in again.signals}

@@ -135,6 +135,9 @@ class Engine:
             if floor.rank > action.rank:
                 action = floor
         account = decision.account_action
+        if account is not None and state is not None and (
+                state is AccountAction.LOCK or account is AccountAction.CHALLENGE):
+            account = None  # already challenged or locked: no new action to report
         if account is not None:
             self._escalate(message.sender, account, now)
         campaign = next((h.campaign for h in hits if h.campaign is not None), None)
