@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spimguard.text import normalize
-from spimguard.text.numbers import NUMBER_KINDS, ascii_digits, number_kinds
+from spimguard.text.numbers import NUMBER_KINDS, ascii_digits, number_kinds, replace_numbers
 
 
 def kinds(text: str) -> list[str]:
@@ -96,3 +98,12 @@ def test_hostile_input_is_linear() -> None:
     assert kinds("1" * 100_000) == ["#phone"]
     assert len(kinds("1 " * 20_000)) == 20_000
     assert kinds("1." * 20_000 + "x") is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 .,:-/+()£$€%pkmx#@ab\u0660\u06f1\u0967")),
+               max_size=80))
+def test_any_digit_soup_gives_kinds_or_words(text: str) -> None:
+    out = replace_numbers(text)
+    assert isinstance(out, str)
+    assert all(k in NUMBER_KINDS for k in number_kinds(text))
