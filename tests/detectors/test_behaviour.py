@@ -221,3 +221,18 @@ def test_a_reply_to_people_who_wrote_first_is_not_fan_out() -> None:
         v = eng.check(MessageEvent(t + 7200 + i * 20, f"b{i}", "alice", (f,),
                                    "look http://photos-share.example-album.xyz/a/78"))
     assert any(s.name == "FANOUT_BURST" for s in v.signals)
+
+
+def test_a_link_to_everyone_after_chats_the_sender_started_is_still_fan_out() -> None:
+    """The worm writes into conversations the owner started (friends answered the owner);
+    only conversations the recipient opened are replies."""
+    eng = behaviour_engine()
+    t = established(eng)
+    for i, f in enumerate(FRIENDS[:8]):
+        eng.check(MessageEvent(t + i, f"o{i}", "alice", (f,), "hey, are you around later?"))
+        eng.check(MessageEvent(t + 5 + i, f"r{i}", f, ("alice",), "sure, what's up"))
+    v = None
+    for i, f in enumerate(FRIENDS[:8]):
+        v = eng.check(MessageEvent(t + 60 + i * 20, f"w{i}", "alice", (f,),
+                                   "look http://photos-share.example-album.xyz/a/79"))
+    assert v is not None and any(s.name == "FANOUT_BURST" for s in v.signals)

@@ -131,13 +131,22 @@ class FanoutDetector(DetectorBase):
             profile_key(r) for r in message.recipients[:MAX_REPLY_CHECKED]]
 
     def _replies(self, ctx: MessageContext) -> set[int]:
-        """Hashes of recipients who wrote to the sender within REPLY_WINDOW."""
+        """Hashes of recipients who opened a conversation with the sender within
+        REPLY_WINDOW: they wrote, and the sender had not written to them in the
+        REPLY_WINDOW before that (an exchange the sender started, then a link to
+        everyone in it, is still fan-out: that is the worm)."""
         msg = ctx.message
+        own = profile_of(ctx.store, msg.sender, ctx.now, ctx.memo)
         out: set[int] = set()
         for r in msg.recipients[:MAX_REPLY_CHECKED]:
             rp = profile_of(ctx.store, r, ctx.now, ctx.memo)
             wrote = rp.last_wrote(msg.sender) if rp is not None else None
-            if wrote is not None and 0.0 <= ctx.now - wrote <= REPLY_WINDOW:
+            if wrote is None or not 0.0 <= ctx.now - wrote <= REPLY_WINDOW:
+                continue
+            mine = own.last_wrote(r) if own is not None else None
+            # they wrote first (the sender's last message to them is older than the
+            # window before theirs), or the sender is already answering them
+            if mine is None or mine < wrote - REPLY_WINDOW or mine > wrote:
                 out.add(hash32(r))
         return out
 
