@@ -11,6 +11,7 @@ none of it.
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -101,3 +102,76 @@ def test_moderator_reports_teach_a_new_campaign_without_more_false_alarms(
     assert flagged(app2.state.service.content_model, texts[10:]) == recall_after
     app3 = create_app(ServiceConfig(data_dir=tmp_path, store="memory", retrain_every=0))
     assert flagged(app3.state.service.content_model, texts[10:]) == recall_after
+
+
+def _small_base() -> tuple[list[str], list[bool]]:
+    """A quick base corpus (part of the held-out model's), so these tests retrain in seconds."""
+    split = split_shipped()
+    return list(split.model_texts[:2000]), list(split.model_labels[:2000])
+
+
+def _quick_service(tmp_path: Path, **kw: object) -> tuple[TestClient, dict[str, str], object]:
+    from spimguard.learning.feedback import retrain
+
+    app = create_app(ServiceConfig(data_dir=tmp_path, store="memory", base_corpus=_small_base,
+                                   chat_ham=False, **kw))  # type: ignore[arg-type]
+    svc = app.state.service
+    svc._swap(retrain(*_small_base(), [], chat_ham=False))  # noqa: SLF001 - same base
+    _, token = svc.ledger.create_key("mod", ["check", "admin"])
+    return TestClient(app), {"Authorization": f"Bearer {token}"}, svc
+
+
+def _label(c: TestClient, h: dict[str, str], texts: list[str], label: str,
+           prefix: str) -> None:
+    for i, text in enumerate(texts):
+        r = c.post("/v1/check", json={"id": f"{prefix}{i}", "sender": f"@s{i}:x",
+                                      "recipients": ["@me:x"], "text": text}, headers=h)
+        assert r.status_code == 200
+    for i in range(len(texts)):
+        r = c.post("/v1/reports", json={"reporter": "mod", "message_id": f"{prefix}{i}",
+                                        "label": label, "moderator": True}, headers=h)
+        assert r.status_code == 200
+
+
+def _settle(svc: object) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        svc.wait_for_training(timeout=300)  # type: ignore[attr-defined]
+        training = svc._training  # type: ignore[attr-defined]  # noqa: SLF001
+        if not (training is not None and training.is_alive()) \
+                and not svc._retrain_again:  # type: ignore[attr-defined]  # noqa: SLF001
+            return
+        time.sleep(0.05)
+
+
+def test_labels_that_arrive_during_a_retrain_start_the_next_one(tmp_path: Path) -> None:
+    """Issue 19: of 50 labels in a burst, the automatic retrain used 10."""
+    c, h, svc = _quick_service(tmp_path, retrain_every=10, guard=False)
+    with c:
+        _label(c, h, campaign(200, seed=3), "spam", "b")
+        _settle(svc)
+        versions = svc.ledger.model_versions()  # type: ignore[attr-defined]
+        assert versions[-1]["examples"] == 200, versions
+        assert svc.ledger.active_model() == versions[-1]["version"]  # type: ignore[attr-defined]
+        assert c.get("/v1/model", headers=h).json()["training"] is False
+
+
+def test_a_model_that_learned_to_hold_ordinary_chat_stays_inactive(tmp_path: Path) -> None:
+    """Issue 19: 'a new version is activated whatever it does to ham'. One moderator key
+    labels 60 ordinary chat lines as spam; the candidate holds more validation ham."""
+    from spimguard.learning.corpus import read_corpus
+    from spimguard.learning.shipped import chat_corpora
+
+    chat = [t for t in read_corpus(chat_corpora("train")[0]).texts if len(t.split()) >= 5][:60]
+    c, h, svc = _quick_service(tmp_path, retrain_every=0)
+    with c:
+        before = svc.content_model  # type: ignore[attr-defined]
+        _label(c, h, chat, "spam", "p")
+        assert c.post("/v1/model/retrain", headers=h).json()["started"] is True
+        _settle(svc)
+        info = c.get("/v1/model", headers=h).json()
+        check = info["versions"][-1]["validation"]
+        assert check is not None and check["ok"] is False, info
+        assert "validation ham" in check["reason"]
+        assert info["active"] is None and svc.content_model is before  # type: ignore[attr-defined]
+        assert "spimguard_model_rejected 1.0" in c.get("/metrics").text

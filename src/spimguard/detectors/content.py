@@ -51,6 +51,8 @@ class ContentDetector(DetectorBase):
         if not 0.0 < hold_at < 1.0:
             raise ValueError(f"detectors.content.hold_at must be in (0, 1), got {hold_at}")
         self.model = model
+        #: The calibrated probability at which wording alone holds a message.
+        self.hold_at = hold_at
         #: Scores of recent texts: chat repeats itself ("ok", "see you", a campaign's
         #: copies), and scoring is most of a check's time. Keyed by the text as sent
         #: (shape features read capitals); dropped whenever the model is replaced.

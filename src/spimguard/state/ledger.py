@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS examples (
 CREATE TABLE IF NOT EXISTS model_versions (
     version INTEGER PRIMARY KEY, created REAL NOT NULL, examples INTEGER NOT NULL,
     note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS model_checks (
+    version INTEGER PRIMARY KEY, ok INTEGER NOT NULL, reason TEXT NOT NULL,
+    figures TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS model_active (
     id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER);
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -171,10 +174,19 @@ class Ledger:
                            "VALUES (?, ?, ?)", (time.time(), examples, note))
 
     def model_versions(self) -> list[dict[str, Any]]:
-        rows = self._read("SELECT version, created, examples, note FROM model_versions "
-                          "ORDER BY version")
-        return [{"version": r[0], "created": r[1], "examples": r[2], "note": r[3]}
+        """Every version with its guard-rail check (``None`` for versions made before it)."""
+        rows = self._read("SELECT v.version, v.created, v.examples, v.note, c.ok, c.reason, "
+                          "c.figures FROM model_versions v LEFT JOIN model_checks c "
+                          "ON c.version = v.version ORDER BY v.version")
+        return [{"version": r[0], "created": r[1], "examples": r[2], "note": r[3],
+                 "validation": None if r[4] is None else {
+                     "ok": bool(r[4]), "reason": r[5], "figures": json.loads(r[6])}}
                 for r in rows]
+
+    def add_model_check(self, version: int, ok: bool, reason: str,
+                        figures: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO model_checks (version, ok, reason, figures) "
+                    "VALUES (?, ?, ?, ?)", (version, int(ok), reason, json.dumps(figures)))
 
     def active_model(self) -> int | None:
         """The model version in use (None: the shipped model)."""

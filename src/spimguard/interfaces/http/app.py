@@ -230,7 +230,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     @app.post("/v1/model/retrain", status_code=202, dependencies=[admin_scope],
               summary="Retrain the content model with every moderator label, in the background")
     def model_retrain() -> dict[str, Any]:
-        return {"started": svc.start_retrain("requested through the API")}
+        started = svc.start_retrain("requested through the API")
+        return {"started": started, "queued": not started}
 
     @app.post("/v1/model/rollback", dependencies=[admin_scope],
               summary="Back to the previous content model version (or the shipped one)")

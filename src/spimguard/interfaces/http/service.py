@@ -31,6 +31,7 @@ from spimguard.detectors.content import ContentDetector
 from spimguard.detectors.decoys import DecoysDetector
 from spimguard.detectors.links import LinksDetector
 from spimguard.learning.feedback import retrain, shipped_corpus, version_path
+from spimguard.learning.guard import GuardSettings, Validation, guard_texts, validate
 from spimguard.learning.model import ContentModel, ModelError
 from spimguard.state.ledger import Ledger, LedgerError
 from spimguard.state.open import open_store
@@ -70,6 +71,11 @@ class ServiceConfig:
     recent_texts: int = 50_000
     #: What a retrain starts from (default: the shipped corpora).
     base_corpus: Callable[[], tuple[list[str], list[bool]]] = shipped_corpus
+    #: Add the shipped chat ham corpora to every retrain, as the shipped model has them.
+    chat_ham: bool = True
+    #: Validate every retrained model before it goes live (learning.guard).
+    guard: bool = True
+    guard_settings: GuardSettings = field(default_factory=GuardSettings)
 
 
 #: Seconds between reads of new account actions from the ledger (locks taken by
@@ -92,6 +98,9 @@ class _Metrics:
         self.store_errors = Counter("spimguard_store_errors",
                                     "Calls the shared store failed (served locally)",
                                     registry=r)
+        self.model_rejected = Gauge("spimguard_model_rejected",
+                                    "1 when the last retrained model failed validation and "
+                                    "stayed inactive", registry=r)
         self.degraded = Gauge("spimguard_store_degraded",
                               "1 while the shared store is unreachable", registry=r)
         self.reports = Counter("spimguard_reports", "Reports received", ["label"], registry=r)
@@ -130,6 +139,9 @@ class Service:
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._new_examples = 0
         self._training: threading.Thread | None = None
+        self._train_lock = threading.Lock()
+        self._retrain_again = False
+        self._guard_texts: tuple[list[str], list[str]] | None = None
         self.last_training_error: str | None = None
         #: Standing locks and challenges as the ledger says, followed every
         #: STANDING_REFRESH seconds: enforced even when the shared store lost them.
@@ -335,9 +347,13 @@ class Service:
                       version, e)
 
     def start_retrain(self, note: str) -> bool:
-        """Retrain in the background; False when a retrain is already running."""
-        if self._training is not None and self._training.is_alive():
-            return False
+        """Retrain in the background; False when one is running, which then runs again as
+        soon as it ends (labels that arrive during a run are never left out)."""
+        with self._train_lock:
+            if self._training is not None and self._training.is_alive():
+                self._retrain_again = True
+                return False
+            self._retrain_again = False
         self._new_examples = 0
         self._training = threading.Thread(target=self._retrain, args=(note,),
                                           name="spimguard-retrain", daemon=True)
@@ -349,14 +365,31 @@ class Service:
             self._training.join(timeout)
 
     def _retrain(self, note: str) -> None:
+        while True:
+            self._retrain_once(note)
+            with self._train_lock:
+                if not self._retrain_again:
+                    return
+                self._retrain_again = False
+            note = "labels that arrived during the previous run"
+
+    def _retrain_once(self, note: str) -> None:
         try:
             examples = self.ledger.examples()
             texts, labels = self.config.base_corpus()
-            model = retrain(texts, labels, examples, note=note)
+            model = retrain(texts, labels, examples, note=note, chat_ham=self.config.chat_ham)
             self.models_dir.mkdir(parents=True, exist_ok=True)
             version = self.ledger.add_model_version(len(examples), note)
             path = version_path(self.models_dir, version)
             model.save(path)
+            check = self._validate(model, examples)
+            if check is not None:
+                self.ledger.add_model_check(version, check.ok, check.reason, check.figures)
+                self.metrics.model_rejected.set(0.0 if check.ok else 1.0)
+                if not check.ok:
+                    log.warning("content model v%d stays inactive: %s", version, check.reason)
+                    self.last_training_error = None
+                    return
             self.ledger.set_active_model(version)
             self._swap(model)
             self.last_training_error = None
@@ -365,6 +398,21 @@ class Service:
         except Exception as e:  # a failed retrain leaves the current model in place
             self.last_training_error = f"{type(e).__name__}: {e}"
             log.exception("retraining the content model failed")
+
+    def _validate(self, candidate: ContentModel,
+                  examples: list[tuple[str, bool]]) -> Validation | None:
+        current = self.content_model
+        if not self.config.guard or current is None:
+            return None
+        if self._guard_texts is None:
+            self._guard_texts = guard_texts()
+        ham, spam = self._guard_texts
+        own_ham = [t for t, s in examples if not s]
+        own_spam = [t for t, s in examples if s]
+        content = self._content()
+        hold_at = content.hold_at if content is not None else 0.9
+        return validate(candidate, current, ham + own_ham, spam + own_spam, hold_at,
+                        self.config.guard_settings)
 
     def activate_model(self, version: int | None) -> None:
         """Use model ``version`` (None: the shipped one); ``ModelError`` if it can't load."""
