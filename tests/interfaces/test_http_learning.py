@@ -175,3 +175,23 @@ def test_a_model_that_learned_to_hold_ordinary_chat_stays_inactive(tmp_path: Pat
         assert "validation ham" in check["reason"]
         assert info["active"] is None and svc.content_model is before  # type: ignore[attr-defined]
         assert "spimguard_model_rejected 1.0" in c.get("/metrics").text
+
+
+def test_a_poisoned_batch_of_not_spam_labels_is_refused(tmp_path: Path) -> None:
+    """Issue 19: 50 'ham' labels on obvious spam from one moderator key must not go live."""
+    from spimguard.learning.corpus import read_corpus
+    from spimguard.learning.shipped import shipped_path
+    from spimguard.simulate.texts import in_model_part
+
+    sms = read_corpus(shipped_path("corpus/sms-spam-collection.tsv"))
+    spam = [t for t, s in zip(sms.texts, sms.labels, strict=True)
+            if s and not in_model_part(t)][:50]
+    c, h, svc = _quick_service(tmp_path, retrain_every=0)
+    with c:
+        _label(c, h, spam, "ham", "q")
+        c.post("/v1/model/retrain", headers=h)
+        _settle(svc)
+        info = c.get("/v1/model", headers=h).json()
+        check = info["versions"][-1]["validation"]
+        assert check["ok"] is False and "validation spam" in check["reason"], check
+        assert info["active"] is None
