@@ -59,6 +59,10 @@ _E = r"(?![\w])"
 #: Alternatives are tried left to right at each position, so the specific
 #: shapes come before the generic ones.
 _NUMBER_RE = re.compile(
+    # every alternative starts where no word, dot or comma touches it, at a digit, a
+    # currency sign, "+", "(" or a word holding a digit: checked once, cheaply, before
+    # the alternatives are tried (halves the cost on chat text)
+    rf"(?<![\w.,])(?=[\d{_CUR_PRE[1:-1]}+(]|[^\W\d]\w*?\d)(?:"
     rf"(?P<price_pre>{_B}{_CUR_PRE}\s?\d[\d,.' ]{{0,20}}\d(?:k|m)?{_E}"
     rf"|{_B}{_CUR_PRE}\s?\d(?:k|m)?{_E})"
     rf"(?P<per>(?<=\d)/(?:min|msg|txt|sms|wk|week|m)\b)?"
@@ -81,6 +85,7 @@ _NUMBER_RE = re.compile(
     rf"|(?P<decimal>{_B}\d+[.,]\d+{_E})"
     rf"|(?P<alnum>{_B}(?=\w*\d)(?=\w*[^\W\d_])\w+)"
     rf"|(?P<int>{_B}\d+{_E})"
+    rf")"
 )
 
 #: Words after which a 4-6 digit number is a short code to text ("txt WIN to 87121").
