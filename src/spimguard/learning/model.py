@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from spimguard.learning.features import char_grams, evidence, model_view, shape_tokens, tokens
+from spimguard.learning.features import char_grams, model_view, shape_tokens, tokens
 from spimguard.learning.npz import read_npz, write_npz
 from spimguard.text.scripts import dominant_script
 
@@ -171,17 +171,30 @@ class ContentModel:
             return Abstention(f"mostly {script} text, which the model barely saw in training")
         toks = tokens(match_text)
         word_ids = self._ids["word"]
-        known = evidence(toks, word_ids)
+        distinct = set(toks)
+        uni: set[int] = set()
+        known = 0  # = features.evidence(), counted in the same pass
+        for t in distinct:
+            i = word_ids.get(t)
+            if i is not None:
+                uni.add(i)
+                known += t.isalpha()
         if known < cal.min_evidence:
             return Abstention(f"too little to judge ({known} known word{'s' * (known != 1)})")
-        margin = self.margin_of(toks, match_text, original)
+        margin = self.margin_of(toks, match_text, original, uni, distinct)
         return Score(p_spam=cal.probability(margin, known), known_words=known,
                      tokens=len(toks), margin=margin)
 
-    def margin_of(self, toks: list[str], match_text: str, original: str | None) -> float:
-        """The linear model's raw margin (before calibration) for tokenised text."""
+    def margin_of(self, toks: list[str], match_text: str, original: str | None,
+                  uni: set[int] | None = None, distinct: set[str] | None = None) -> float:
+        """The linear model's raw margin (before calibration) for tokenised text
+        (``uni`` and ``distinct``: the known unigram ids and distinct tokens, if the
+        caller has them)."""
         word_ids = self._ids["word"]
-        ids = {i for t in set(toks) if (i := word_ids.get(t)) is not None}
+        if distinct is None:
+            distinct = set(toks)
+        ids = uni if uni is not None else {
+            i for t in distinct if (i := word_ids.get(t)) is not None}
         ids.update([i for a, b in zip(toks, toks[1:], strict=False)
                     if (i := word_ids.get(a + " " + b)) is not None])
         if toks:
@@ -193,7 +206,7 @@ class ContentModel:
             margin += total.real / math.sqrt(total.imag)
         cache = self._word_cache
         parts = [c if (c := cache.get(t)) is not None else self._char_ids(t)
-                 for t in toks if t[0] != "#"]
+                 for t in distinct if t[0] != "#"]
         if not parts:
             return margin
         cat = np.concatenate(parts)

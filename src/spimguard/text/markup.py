@@ -34,8 +34,13 @@ _CODE_START_RE = re.compile(
 _MARKERS_RE = re.compile(r"```|~~~|`|<[a-zA-Z/]|^[ \t]*(?:>|&gt;)|[{};\n]", re.MULTILINE)
 
 
+_MARKER_CHARS = "`~<>{};\n&"
+
+
 def has_markup(text: str) -> bool:
     """Cheap test: could :func:`prose` change anything?"""
+    if not any(c in text for c in _MARKER_CHARS):
+        return False
     return _MARKERS_RE.search(text) is not None
 
 
