@@ -198,6 +198,34 @@ def test_hostile_batch_items_are_errors_and_the_rest_is_judged(api: Api) -> None
     assert api.c.get("/v1/verdicts?message_id=g2", headers=api.admin_h).json()
 
 
+def test_check_and_events_apply_the_same_limits(api: Api) -> None:
+    """Found by bench_faults: /v1/check took NaN, deep nesting and 78-digit numbers in
+    fields it ignores or in ts; /v1/events refused a whole JSON Lines body whose first
+    line starts with "["; ts null and a long formatted_body were judged differently."""
+    base = '"id": "m", "sender": "a", "recipients": ["b"], "text": "hi"'
+    for extra in ('"label": NaN', '"x": Infinity', '"x": ' + "[" * 20 + "]" * 20,
+                  '"ts": ' + "9" * 78, '"x": ' + "1" * 70):
+        r = api.c.post("/v1/check", content=f"{{{base}, {extra}}}".encode(),
+                       headers=api.check_h)
+        assert r.status_code == 422, (extra, r.text)
+        assert len(r.json()["detail"]) < 200
+    r = api.c.post("/v1/check", json={"id": "m", "sender": "a", "recipients": ["b"],
+                                      "text": "hi", "formatted_body": "x" * 100_001},
+                   headers=api.check_h)
+    assert r.status_code == 422
+    good = ('{"type": "message", "ts": null, "id": "a1", "sender": "s", "recipients": ["r"], '
+            '"text": "hi"}')
+    long_html = ('{"type": "message", "ts": 1, "id": "a2", "sender": "s", "recipients": ["r"], '
+                 '"text": "hi", "formatted_body": "' + "x" * 100_001 + '"}')
+    body = f"[1]\n{good}\n{long_html}\n".encode()
+    r = api.c.post("/v1/events", content=body,
+                   headers={**api.check_h, "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert [v["id"] for v in out["verdicts"]] == ["a1"]
+    assert [e["line"] for e in out["errors"]] == [1, 3]
+
+
 def test_reports_are_durable_and_moderators_confirm_campaigns(api: Api) -> None:
     first = [api.send(LURE, f"@u{i}:x") for i in range(3)]
     cid = first[-1]["campaign"]
@@ -261,7 +289,7 @@ def test_odd_but_valid_text_is_checked(api: Api) -> None:
         r = api.c.post("/v1/check", content=body.encode(),  # "\ud800" escaped, as sent
                        headers={**api.check_h, "Content-Type": "application/json"})
         if "\ud800" in text:  # not Unicode: refused, saying where
-            assert r.status_code == 422 and "column" in r.text
+            assert r.status_code == 422 and "field 'text'" in r.text
         else:
             assert r.status_code == 200, r.text[:200]
 

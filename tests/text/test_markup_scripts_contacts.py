@@ -54,4 +54,4 @@ def test_dominant_script(text: str, script: str) -> None:
     ("write to @manager_bot", ["handle"]), ("mail a.b@example.com", ["e-mail address"]),
 ])
 def test_contact_details(text: str, found: list[str]) -> None:
-    assert contact_details(text) == found
+    assert list(contact_details(text)) == found

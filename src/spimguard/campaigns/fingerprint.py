@@ -187,7 +187,7 @@ class Fingerprinter:
             exact = blake2b(" ".join(words).encode(), digest_size=8).digest()
         return Fingerprint(n_words, shingles, exact, keys, domains,
                            " ".join(text.clean[:_SAMPLE_CHARS].split()),
-                           tuple(contact_details(text.match[: self.max_chars])))
+                           contact_details(text.match[: self.max_chars]))
 
     def _links(self, text: str, html: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return self._keys(extract_links(text, html, limit=self.max_links).links)

@@ -1,6 +1,6 @@
 """The one input boundary: every interface decodes JSON and checks limits here.
 
-The HTTP routes, ``spimguard replay`` and anything else that reads events
+``/v1/check``, ``/v1/events``, ``spimguard replay`` and anything else that reads events
 from outside go through :func:`loads` and :func:`json_lines`, then
 :func:`spimguard.core.events.parse_event`, so the same input gets the same
 answer everywhere: a clear per-item error, never a crash.
@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterator
 from typing import Any
+
+from spimguard.text.compat import has_surrogates
 
 __all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MAX_TEXT_CHARS", "InputError", "check",
            "json_lines", "loads"]
@@ -36,7 +37,6 @@ MAX_NUMBER_CHARS = 64
 #: Longest message text accepted by any interface (the engine analyses the first
 #: 65,536 characters and says so in ``TEXT_TRUNCATED``).
 MAX_TEXT_CHARS = 100_000
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(ValueError):
@@ -68,17 +68,16 @@ def check(obj: Any) -> None:
     while stack:
         item, depth, where = stack.pop()
         if isinstance(item, str):
-            if _SURROGATE_RE.search(item) is not None:
+            if has_surrogates(item):
                 raise InputError(f"invalid Unicode (a lone surrogate) in {where or 'a string'}")
             continue
         if isinstance(item, dict):
             if depth > MAX_DEPTH:
                 raise InputError(f"nested deeper than {MAX_DEPTH} levels")
             for k, v in item.items():
-                name = f"field {k[:40]!r}" if not _SURROGATE_RE.search(k) else "a field name"
-                if name == "a field name":
+                if has_surrogates(k):
                     raise InputError("invalid Unicode (a lone surrogate) in a field name")
-                stack.append((v, depth + 1, name))
+                stack.append((v, depth + 1, f"field {k[:40]!r}"))
         elif isinstance(item, list):
             if depth > MAX_DEPTH:
                 raise InputError(f"nested deeper than {MAX_DEPTH} levels")

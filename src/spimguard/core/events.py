@@ -179,6 +179,9 @@ def _message(obj: Mapping[str, Any]) -> MessageEvent:
     html = _str(obj, "formatted_body", required=False)
     if html is None:
         html = _str(obj, "html", required=False)
+    if html is not None and len(html) > MAX_TEXT_CHARS:
+        raise EventError(f"the HTML body holds {len(html)} characters "
+                         f"(at most {MAX_TEXT_CHARS})")
     if encrypted:
         text = None
         html = None

@@ -24,7 +24,7 @@ import unicodedata
 from spimguard.text._charclass import astral_class, ranges
 from spimguard.text.tricks import FULLWIDTH, MATH_ALNUM
 
-__all__ = ["repair_surrogates", "to_nfkc"]
+__all__ = ["has_surrogates", "repair_surrogates", "to_nfkc"]
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -79,6 +79,11 @@ _FULLWIDTH_RE = re.compile(f"[{ranges(_width_chars())}]")
 _STYLED = _styled_chars()
 _STYLED_BMP_RE = re.compile(f"[{ranges(c for c in _STYLED if ord(c) <= 0xFFFF)}]")
 _STYLED_ASTRAL_RE = re.compile(astral_class(_STYLED))
+
+
+def has_surrogates(text: str) -> bool:
+    """True when ``text`` holds a lone surrogate (it cannot be encoded as UTF-8)."""
+    return _SURROGATE_RE.search(text) is not None
 
 
 def repair_surrogates(text: str) -> str:

@@ -12,6 +12,7 @@ handle to every friend is ordinary life).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spimguard.text.numbers import number_kinds
 
@@ -25,21 +26,23 @@ _PAID_KINDS = frozenset({"#premium", "#short"})
 _EMAIL_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 #: "@name" handles (Telegram, Instagram, X); not an e-mail's domain part.
 _HANDLE_RE = re.compile(r"(?<![\w.@])@[a-z][a-z0-9_]{3,31}\b")
-_DIGIT_RE = re.compile(r"\d")
 
 
-def contact_details(match_text: str) -> list[str]:
-    """What the normalised text gives to act on, besides links ("phone number", ...)."""
+@lru_cache(maxsize=2048)
+def contact_details(match_text: str) -> tuple[str, ...]:
+    """What the normalised text gives to act on, besides links ("phone number", ...).
+
+    Remembered per text: the fan-out detector and the campaign fingerprint ask about
+    the same message, and campaign copies repeat it."""
     found: list[str] = []
     if "@" in match_text:
         if _EMAIL_RE.search(match_text) is not None:
             found.append("e-mail address")
         if _HANDLE_RE.search(_EMAIL_RE.sub(" ", match_text)) is not None:
             found.append("handle")
-    if _DIGIT_RE.search(match_text) is not None:
-        kinds = set(number_kinds(match_text[:4096]))
-        if kinds & _PAID_KINDS:
-            found.append(PAID_NUMBER)
-        elif kinds & CONTACT_NUMBER_KINDS:
-            found.append("phone number")
-    return found
+    kinds = set(number_kinds(match_text[:4096]))  # no digit: returns at once
+    if kinds & _PAID_KINDS:
+        found.append(PAID_NUMBER)
+    elif kinds & CONTACT_NUMBER_KINDS:
+        found.append("phone number")
+    return tuple(found)

@@ -142,7 +142,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
                 errors.append({"line": n, "error": str(item)})
                 continue
             try:
-                if isinstance(item, dict) and item.get("type") == "message" and "ts" not in item:
+                if isinstance(item, dict) and item.get("type") == "message" \
+                        and item.get("ts") is None:  # as /v1/check: no ts (or null) is now
                     item["ts"] = time.time()
                 event = parse_event(item)
             except UnknownEventType:
@@ -333,15 +334,14 @@ def _batch(raw: bytes, limit: int) -> list[tuple[int, Any]]:
 
     Decoding goes through the shared input boundary (``spimguard.core.boundary``):
     a bad item is reported with its position and the rest are judged."""
-    head = raw.lstrip()[:1]
     items: list[tuple[int, Any]] = []
-    if head == b"[":
-        try:
-            data = loads(raw, checked=False)
-        except InputError as e:
-            raise HTTPException(422, f"body is not a JSON array: {e}") from None
-        if not isinstance(data, list):
-            raise HTTPException(422, "body must be a JSON array or JSON Lines")
+    data: Any = None
+    if raw.lstrip()[:1] == b"[":
+        try:  # a JSON array only if the whole body is one; otherwise JSON Lines whose
+            data = loads(raw, checked=False)  # first line happens to start with "["
+        except InputError:
+            data = None
+    if isinstance(data, list):
         for n, item in enumerate(data, start=1):
             try:
                 check(item)

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from spimguard.core.boundary import InputError, loads
 from spimguard.core.errors import EventError
 from spimguard.core.events import MessageEvent, parse_event
 from spimguard.interfaces.http.limits import (
@@ -111,8 +112,10 @@ class CheckEndpoint:
             return r.status, r.body, r.headers
 
     async def _verdict(self, raw: bytes) -> dict[str, Any]:
-        try:
-            message = MessageIn.model_validate_json(raw)
+        try:  # the shared boundary first: the same limits as /v1/events and replay
+            message = MessageIn.model_validate(loads(raw))
+        except InputError as e:
+            raise Reject(422, {"detail": str(e)}) from None
         except ValidationError as e:
             raise Reject(422, self.invalid(e.errors())) from None
         try:
