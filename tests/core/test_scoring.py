@@ -27,7 +27,10 @@ from spimguard.detectors.base import DetectorBase
 POLICY = Policy.from_dict({
     "actions": {"warn": 4.0, "hold": 6.0, "block": 9.0},
     "account": {"challenge": 14.0, "lock": 20.0,
-                "challenged_messages": "hold", "locked_messages": "block"},
+                "challenged_messages": "hold", "locked_messages": "block",
+                # scoring is tested here, not the escalation rules: scripted blocks in
+                # a row must not challenge the account
+                "escalation": {"stopped": 1000}},
 })
 
 #: marker -> the score it gives a message (weight 1 x strength)

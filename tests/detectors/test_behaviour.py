@@ -160,7 +160,10 @@ def test_new_device_link_to_a_well_known_site_counts_half(url: str, well_known: 
     eng = build_engine()
     t = established(eng)
     eng.observe(LoginEvent(t, "alice", ip="203.0.113.99", device="new-phone"))
-    v = eng.check(MessageEvent(t + 60, "nd1", "alice", (FRIENDS[0],), f"look {url}"))
+    first = eng.check(MessageEvent(t + 60, "nd0", "alice", (FRIENDS[1],), f"look {url}"))
+    # one link to one person from a new phone is sharing, not a burst
+    assert "NEW_DEVICE_BURST" not in {s.name for s in first.signals}
+    v = eng.check(MessageEvent(t + 70, "nd1", "alice", (FRIENDS[0],), f"look {url}"))
     burst = [s for s in v.signals if s.name == "NEW_DEVICE_BURST"]
     assert burst, v.to_dict()
     assert burst[0].score == pytest.approx(8.0 * (0.25 if well_known else 0.5))
@@ -177,10 +180,14 @@ def test_slow_spread_after_a_new_login_adds_up_beyond_the_window() -> None:
         v = eng.check(MessageEvent(t + 600 + i * 2400, f"s{i}", "alice", (f,),
                                    f"can you check this doc for me? https://doc-{i}.example-files.top/d"))
         burst = [s for s in v.signals if s.name == "NEW_DEVICE_BURST"]
+        if i == 0:  # a first link to a first person is not a burst yet
+            assert not burst, v.to_dict()
+            continue
         assert burst, v.to_dict()
         scores.append(burst[0].score)
         assert f"links to {i + 1} people" in burst[0].detail
-    assert scores[0] < scores[1] < scores[2]  # grows although each message is alone
+    assert scores[0] < scores[1]  # grows although each message is alone ...
+    assert scores[2] > 0  # ... and still counts past the first two hours (at 0.6)
     prof = profile_of(eng.store, "alice", t + 10_000)
     assert prof is not None and prof.login_links == 4
     assert AccountProfile.from_bytes(prof.to_bytes()).login_links == 4

@@ -77,11 +77,15 @@ def test_html_in_another_format_is_not_read_as_html() -> None:
     assert m is not None and m.html is None and m.ts == 5.0  # no timestamp: now
 
 
-def test_encrypted_events_carry_no_text() -> None:
+def test_encrypted_events_carry_no_text_but_their_size_and_device() -> None:
     m = message_from_event("m.room.encrypted", "$e", "@a:x", "!r",
-                           {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AAAA"}, 1.0,
-                           ["@b:x"], now=5.0)
+                           {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "A" * 280,
+                            "device_id": "SPOOFED"}, 1.0, ["@b:x"], now=5.0, device="REALDEV")
     assert m is not None and m.encrypted and m.text is None
+    assert m.size == 280 and m.device == "REALDEV"  # never the content's claim
+    bare = message_from_event("m.room.encrypted", "$e", "@a:x", "!r", {"ciphertext": 5}, 1.0,
+                              ["@b:x"], now=5.0, device="")
+    assert bare is not None and bare.size is None and bare.device is None
 
 
 @pytest.mark.parametrize(("etype", "content"), [
@@ -102,12 +106,16 @@ def test_bad_unicode_and_huge_bodies_are_made_safe() -> None:
     m.text.encode("utf-8")  # encodable: the engine and the service both take it
 
 
-def test_a_login_is_named_by_its_user_agent() -> None:
+def test_a_login_is_named_by_its_device_before_its_user_agent() -> None:
     login = login_from_request("@a:x", None, "phone", [("Element/1.11", "10.0.0.1")], now=3.0)
-    assert (login.user, login.ip, login.device, login.ts) == ("@a:x", "10.0.0.1",
-                                                              "Element/1.11", 3.0)
+    assert (login.user, login.ip, login.device, login.client, login.ts) == (
+        "@a:x", "10.0.0.1", "phone", "Element/1.11", 3.0)
+    chosen = login_from_request("@a:x", "DEV", "phone", [("Element/1.11", "10.0.0.1")], 3.0)
+    assert chosen.device == "DEV"
+    agent_only = login_from_request("@a:x", None, None, [("Element/1.11", "10.0.0.1")], 3.0)
+    assert agent_only.device == "Element/1.11"
     bare = login_from_request("@a:x", "DEV", None, [], now=3.0)
-    assert bare.device == "DEV" and bare.ip is None
+    assert bare.device == "DEV" and bare.ip is None and bare.client is None
 
 
 def test_events_go_to_the_service_in_the_spec_format() -> None:

@@ -2,7 +2,8 @@
 
 Vocabulary, IDF and metadata must match exactly; the weights to within
 rounding, since the solver's last bits differ between numpy/scikit-learn
-releases and BLAS builds (seen: 4e-8 between scikit-learn 1.8 and 1.9).
+releases and BLAS builds (seen: 4e-8 between scikit-learn 1.8 and 1.9, and up
+to 1.9e-5 on the bias after a fresh install of the same lower bounds).
 """
 
 from pathlib import Path
@@ -24,7 +25,7 @@ def test_shipped_model_is_reproducible(tmp_path: Path) -> None:
     args = ["train", "--out", str(out), "--shipped"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert npz_differences(out, shipped_model_path()) == []
+    assert npz_differences(out, shipped_model_path(), atol=1e-4) == []
 
 
 def test_shipped_data_has_attribution() -> None:

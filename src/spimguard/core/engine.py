@@ -16,13 +16,16 @@ from dataclasses import replace
 
 from spimguard.core.context import MessageContext
 from spimguard.core.detector import Detector
-from spimguard.core.events import Event, MessageEvent, TruthEvent, UnlockEvent
+from spimguard.core.escalation import Escalation, Finding, sessions_key
+from spimguard.core.events import Event, FeedbackEvent, MessageEvent, TruthEvent, UnlockEvent
 from spimguard.core.policy import Policy
-from spimguard.core.signals import Abstain, Hit, SignalSpec
-from spimguard.core.verdicts import AccountAction, TraceEntry, Verdict
+from spimguard.core.signals import Abstain, Hit, Signal, SignalSpec
+from spimguard.core.verdicts import AccountAction, AccountNotice, Action, TraceEntry, Verdict
 from spimguard.state.base import Store
 from spimguard.state.batch import BatchedStore
+from spimguard.state.feedback import negative_feedback
 from spimguard.state.memory import MemoryStore
+from spimguard.state.packed import hash32
 from spimguard.text import NormalizedText, normalize
 
 __all__ = ["ENGINE_SIGNALS", "MAX_ANALYSED_CHARS", "Engine"]
@@ -38,7 +41,27 @@ ENGINE_SIGNALS = (
     SignalSpec("ACCOUNT_LOCKED", 0.0, "The sender's account is locked until an unlock event."),
     SignalSpec("ACCOUNT_CHALLENGED", 0.0,
                "The sender's account must re-authenticate (until an unlock event)."),
+    SignalSpec("SESSION_CHALLENGED", 0.0,
+               "The sending session was challenged (hijack suspected), or is a new session "
+               "of an account whose session was hijacked lately; until an unlock event."),
+    SignalSpec("ESCALATED", 0.0, "This message completed an account escalation rule "
+               "(stopped messages in a row, or a hijacked session); see core.escalation."),
 )
+
+#: Detectors whose signals read the text: left out of a session's metadata evidence.
+TEXT_DETECTORS = frozenset({"content", "links", "obfuscation", "campaigns", "decoys"})
+#: Signals about who the sender is rather than what the session does: a new
+#: session is the rule's precondition, not evidence for it (a new phone sends
+#: many messages), and an account's age is not its session's behaviour.
+NOT_SESSION_EVIDENCE = frozenset({"NEW_SESSION", "YOUNG_ACCOUNT",
+                                  # these read the links or the wording too
+                                  "STRANGER_LINK", "NEW_DEVICE_BURST", "FANOUT_BURST",
+                                  "PROFILE_DEVIATION"})
+#: NEW_SESSION's strength in a session's first two hours is at least this (later: 0.6
+#: times its factors, below it).
+FRESH_STRENGTH = 0.3
+#: Account notices kept until an interface drains them.
+MAX_NOTICES = 10_000
 
 
 class Engine:
@@ -71,6 +94,11 @@ class Engine:
         self._learners = [d for d in self.detectors if not _noop(getattr(d, "observe", None))]
         self._verdict_hooks = [d for d in self.detectors
                                if not _noop(getattr(d, "on_verdict", None))]
+        self.escalation = Escalation(self.policy.escalation)
+        self._not_session = frozenset(s.name for d in detectors if d.name in TEXT_DETECTORS
+                                      for s in d.signals) | NOT_SESSION_EVIDENCE | {
+                                          s.name for s in ENGINE_SIGNALS}
+        self._notices: list[AccountNotice] = []
 
     # -- public API ----------------------------------------------------------
 
@@ -101,7 +129,8 @@ class Engine:
 
     def _prefetch(self, message: MessageEvent) -> list[str]:
         """Keys the detectors will read for this message (fetched in one round trip)."""
-        keys = [_account_key(message.sender)]
+        keys = [_account_key(message.sender), sessions_key(message.sender),
+                f"account:{message.sender}:escalation"]
         for det in self.detectors:
             announce = getattr(det, "prefetch", None)
             if announce is not None:
@@ -127,28 +156,61 @@ class Engine:
             name = "ACCOUNT_LOCKED" if state is AccountAction.LOCK else "ACCOUNT_CHALLENGED"
             done = "locked" if state is AccountAction.LOCK else "challenged"
             hits.append(Hit(name, 0.0, f"account {done} earlier; waiting for unlock"))
+        session = hash32(message.device) if message.device else 0
+        new_session = any(h.name == "NEW_SESSION" for h in hits)
+        held_session = self._session_standing(message, session, new_session, now, hits)
         decision = self.policy.decide(hits, self.specs)
         action = decision.action
+        floor: Action | None = None
         if state is not None:
             floor = (self.policy.locked_messages if state is AccountAction.LOCK
                      else self.policy.challenged_messages)
-            if floor.rank > action.rank:
-                action = floor
+        elif held_session is not None:
+            floor = self.policy.challenged_messages
         account = decision.account_action
         if account is not None and state is not None and (
                 state is AccountAction.LOCK or account is AccountAction.CHALLENGE):
             account = None  # already challenged or locked: no new action to report
-        if account is not None:
+        if account is AccountAction.CHALLENGE and held_session == "held":
+            account = None  # the session is challenged already
+        signals = decision.signals
+        target: str | None = None
+        if held_session == "new":  # a new session of a guarded account: challenged at once
+            account, target = AccountAction.CHALLENGE, message.device
+        elif account is AccountAction.CHALLENGE and new_session and message.device:
+            target = message.device  # the session, not the owner's other devices
+        if account is not None and target is None:
             self._escalate(message.sender, account, now)
+        elif account is None and state is None and held_session is None:
+            stopped = max(action, floor or action, key=lambda a: a.rank).stops
+            meta = sum(sig.score for sig in decision.signals
+                       if sig.score > 0 and sig.name not in self._not_session)
+            first = hash32(message.recipients[0]) if message.recipients else 0
+            fresh = any(h.name == "NEW_SESSION" and h.strength >= FRESH_STRENGTH
+                        for h in hits)
+            finding = self.escalation.after_message(self.store, message.sender, session,
+                                                    first, new_session, stopped, meta, now,
+                                                    fresh)
+            if finding is not None:
+                account, target = self._apply(message.sender, finding, message.device, now)
+                floor = self.policy.challenged_messages
+                signals = (*signals, Signal("ESCALATED", 0.0, finding.reason))
+        if target is not None:
+            self.escalation.challenge_session(self.store, message.sender, session, now)
+        if floor is not None and floor.rank > action.rank:
+            action = floor
+        if new_session and message.device:
+            self.store.set(_last_new_key(message.sender), message.device, now, 86_400.0)
         campaign = next((h.campaign for h in hits if h.campaign is not None), None)
         verdict = Verdict(
             id=message.id,
             action=action,
             score=decision.score,
-            signals=decision.signals,
+            signals=signals,
             account_action=account,
             campaign=campaign,
             trace=tuple(trace),
+            session=target,
         )
         for det in self._learners:
             self._observe(det, message, now)
@@ -165,9 +227,19 @@ class Engine:
         now = event.ts if self._clock is None else self._clock()
         if isinstance(event, UnlockEvent):
             self.store.delete(_account_key(event.user))
+            self.store.delete(sessions_key(event.user))
+            self.store.delete(f"account:{event.user}:escalation")
         for det in self._learners:
             self._observe(det, event, now)
+        if isinstance(event, FeedbackEvent) and event.op != "unblock":
+            self._after_feedback(event.sender, now)
         return None
+
+    def drain_notices(self) -> list[AccountNotice]:
+        """Account actions taken since the last call outside any verdict (feedback that
+        escalated an account): the interface enforces them (logs the session out)."""
+        out, self._notices = self._notices, []
+        return out
 
     def account_state(self, user: str, now: float | None = None) -> AccountAction | None:
         """The account's standing action (challenge or lock), if any."""
@@ -214,6 +286,56 @@ class Engine:
         except Exception:
             log.exception("detector %s failed on the verdict of %s", det.name, message.id)
 
+    def _session_standing(self, message: MessageEvent, session: int, new_session: bool,
+                          now: float, hits: list[Hit]) -> str | None:
+        """"held" if the sending session is challenged, "new" if it is a new session of an
+        account whose session was hijacked lately (the attacker has the password)."""
+        ids, guard = self.escalation.challenged_sessions(self.store, message.sender, now)
+        if not ids:
+            return None
+        if session and session in ids:
+            hits.append(Hit("SESSION_CHALLENGED", 0.0, "this session was challenged earlier; "
+                            "waiting for unlock"))
+            return "held"
+        if guard is not None and new_session and session:
+            hits.append(Hit("SESSION_CHALLENGED", 0.0, "a new session of an account whose "
+                            "session was challenged lately"))
+            return "new"
+        return None
+
+    def _apply(self, user: str, finding: Finding, device: str | None, now: float
+               ) -> tuple[AccountAction, str | None]:
+        """Challenge the session the finding names (when its device id is known), else the
+        account."""
+        if finding.session is not None and device is not None and \
+                hash32(device) == finding.session:
+            return AccountAction.CHALLENGE, device
+        self._escalate(user, AccountAction.CHALLENGE, now)
+        return AccountAction.CHALLENGE, None
+
+    def _after_feedback(self, sender: str, now: float) -> None:
+        if self.account_state(sender, now) is not None:
+            return
+        counts = negative_feedback(self.store, sender, now, self.escalation.settings
+                                   .session_window)
+        finding = self.escalation.after_feedback(self.store, sender, sum(counts.values()), now)
+        if finding is None:
+            return
+        device = self.store.get(_last_new_key(sender), now)
+        device = device if isinstance(device, str) else None
+        if finding.session is not None and device is not None and \
+                hash32(device) == finding.session:
+            ids, _ = self.escalation.challenged_sessions(self.store, sender, now)
+            if finding.session in ids:
+                return
+            self.escalation.challenge_session(self.store, sender, finding.session, now)
+        else:
+            device = None
+            self._escalate(sender, AccountAction.CHALLENGE, now)
+        self._notices.append(AccountNotice(now, sender, AccountAction.CHALLENGE,
+                                           finding.reason, device))
+        del self._notices[:-MAX_NOTICES]
+
     def _escalate(self, user: str, action: AccountAction, now: float) -> None:
         current = self.account_state(user, now)
         if current is AccountAction.LOCK:
@@ -227,3 +349,8 @@ def _noop(hook: object) -> bool:
 
 def _account_key(user: str) -> str:
     return f"account:{user}:action"
+
+
+def _last_new_key(user: str) -> str:
+    """The device id of the account's latest new session (feedback names it)."""
+    return f"account:{user}:new-device"

@@ -21,6 +21,7 @@ __all__ = [
     "AccountEvent",
     "ContactEvent",
     "Event",
+    "FeedbackEvent",
     "LoginEvent",
     "MessageEvent",
     "ReportEvent",
@@ -31,6 +32,11 @@ __all__ = [
 
 #: A message to more recipients than this is refused as malformed input.
 MAX_RECIPIENTS = 1_000_000
+#: Device ids, client names and report reasons longer than this are cut (not refused:
+#: a client's odd user agent must not lose a login).
+MAX_NAME_CHARS = 512
+#: What a recipient can do about a sender without reading anything (``feedback``).
+FEEDBACK_OPS = ("block", "leave", "unblock")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,9 @@ class LoginEvent:
     ip: str | None = None
     device: str | None = None
     ok: bool = True
+    #: The client software (a user agent), beyond spec §2: a session is known by its
+    #: device id first, then by its client and network.
+    client: str | None = None
     type: Literal["login"] = "login"
 
 
@@ -72,6 +81,12 @@ class MessageEvent:
     #: HTML body when the client sent one (Matrix ``formatted_body``); links in
     #: it are read with their shown text.
     html: str | None = None
+    #: The sending device or session (Matrix's device id), beyond spec §2: what the
+    #: metadata detectors key a session on; None when the transport does not say.
+    device: str | None = None
+    #: Size of the content in bytes (an encrypted message's ciphertext), beyond
+    #: spec §2; for readable text the engine measures it itself.
+    size: int | None = None
     #: Ground truth for scoring only; never an input to a decision.
     label: Literal["spam", "ham"] | None = None
     type: Literal["message"] = "message"
@@ -89,7 +104,25 @@ class ReportEvent:
     #: Who sent the reported message, when the platform says so (optional, beyond
     #: spec §2): lets a worker that never saw the message attribute the report.
     sender: str | None = None
+    #: The reported message's text as the reporter's client decrypted it (encrypted
+    #: rooms), beyond spec §2: learned from only once a moderator confirms it.
+    text: str | None = None
+    #: The reporter's free-text reason (Matrix reports carry one).
+    reason: str | None = None
     type: Literal["report"] = "report"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEvent:
+    """A recipient acted on a sender without reading a word (beyond spec §2): blocked
+    them, or left the room they wrote in. Arrives minutes after the messages."""
+
+    ts: float
+    user: str
+    sender: str
+    op: Literal["block", "leave", "unblock"] = "block"
+    room: str | None = None
+    type: Literal["feedback"] = "feedback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +145,7 @@ class TruthEvent:
 Event = (
     AccountEvent
     | ContactEvent
+    | FeedbackEvent
     | LoginEvent
     | MessageEvent
     | ReportEvent
@@ -141,6 +175,21 @@ def _str(obj: Mapping[str, Any], key: str, required: bool = True) -> str | None:
         raise EventError(f"field {key!r} must be a string, got {type(v).__name__}")
     if not v and required:
         raise EventError(f"field {key!r} must not be empty")
+    return v
+
+
+def _name(obj: Mapping[str, Any], key: str) -> str | None:
+    """An optional identifier (device, client, reason): cut to MAX_NAME_CHARS, empty is None."""
+    v = _str(obj, key, required=False)
+    return v[:MAX_NAME_CHARS] if v else None
+
+
+def _size(obj: Mapping[str, Any]) -> int | None:
+    v = obj.get("size")
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1 << 31:
+        raise EventError(f"field 'size' must be a byte count (0 to 2**31), got {v!r:.60}")
     return v
 
 
@@ -194,11 +243,22 @@ def _message(obj: Mapping[str, Any]) -> MessageEvent:
         room=_str(obj, "room", required=False),
         encrypted=encrypted,
         html=html,
+        device=_name(obj, "device"),
+        size=_size(obj),
         label=_label(obj, required=False),
     )
 
 
-_KINDS = frozenset({"message", "account", "contact", "login", "report", "unlock", "truth"})
+def _report_text(obj: Mapping[str, Any]) -> str | None:
+    text = _str(obj, "text", required=False)
+    if text is not None and len(text) > MAX_TEXT_CHARS:
+        raise EventError(f"field 'text' holds {len(text)} characters "
+                         f"(at most {MAX_TEXT_CHARS})")
+    return text or None
+
+
+_KINDS = frozenset({"message", "account", "contact", "login", "report", "unlock", "truth",
+                    "feedback"})
 
 
 def parse_event(obj: Any) -> Event:
@@ -225,15 +285,24 @@ def parse_event(obj: Any) -> Event:
             ts,
             _str(obj, "user") or "",
             _str(obj, "ip", required=False),
-            _str(obj, "device", required=False),
+            _name(obj, "device"),
             _bool(obj, "ok", True),
+            _name(obj, "client"),
         )
     if kind == "report":
         return ReportEvent(
             ts, _str(obj, "reporter") or "", _str(obj, "message_id") or "",
             _label(obj, required=True) or "spam", _bool(obj, "moderator", False),
             _str(obj, "sender", required=False) or None,
+            _report_text(obj), _name(obj, "reason"),
         )
+    if kind == "feedback":
+        op = obj.get("op", "block")
+        if op not in FEEDBACK_OPS:
+            raise EventError(f"field 'op' must be one of {', '.join(FEEDBACK_OPS)}, "
+                             f"got {op!r:.60}")
+        return FeedbackEvent(ts, _str(obj, "user") or "", _str(obj, "sender") or "", op,
+                             _str(obj, "room", required=False))
     if kind == "unlock":
         return UnlockEvent(ts, _str(obj, "user") or "")
     if kind == "truth":

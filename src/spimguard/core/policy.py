@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spimguard.core.errors import PolicyError
+from spimguard.core.escalation import EscalationSettings
 from spimguard.core.signals import Hit, Signal, SignalSpec
 from spimguard.core.verdicts import AccountAction, Action
 
@@ -79,6 +80,8 @@ class Policy:
     detector_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: Signals that act on the sending account whenever they fire.
     account_forced: Mapping[str, AccountAction] = field(default_factory=dict)
+    #: Rules that act on an account from evidence over several messages.
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
     source: str = "defaults"
 
     @classmethod
@@ -117,7 +120,7 @@ class Policy:
             for k in ("challenged_messages", "locked_messages")
         }
         for k in account:
-            if k not in acct and k not in msg_actions and k != "forced":
+            if k not in acct and k not in msg_actions and k not in ("forced", "escalation"):
                 raise PolicyError(f"unknown key account.{k}")
         weights = {str(k): _num(_table(data, "weights"), k, "weights")
                    for k in _table(data, "weights")}
@@ -133,6 +136,7 @@ class Policy:
             locked_messages=msg_actions["locked_messages"],
             weights=weights, forced=forced, disabled=frozenset(disabled),
             detector_settings=settings, account_forced=account_forced,
+            escalation=EscalationSettings.from_table(_table(account, "escalation")),
         )
 
     def check_signals(self, known: Iterable[str]) -> None:
@@ -198,6 +202,8 @@ class Policy:
                 "challenged_messages": self.challenged_messages.value,
                 "locked_messages": self.locked_messages.value,
                 "forced": {k: v.value for k, v in self.account_forced.items()},
+                "escalation": {k: getattr(self.escalation, k)
+                               for k in EscalationSettings.__dataclass_fields__},
             },
             "weights": dict(self.weights),
             "forced": {k: v.value for k, v in self.forced.items()},

@@ -15,7 +15,7 @@ from spimguard.core.boundary import InputError, loads
 from spimguard.core.engine import Engine
 from spimguard.core.errors import EventError, UnknownEventType
 from spimguard.core.events import Event, MessageEvent, parse_event
-from spimguard.core.verdicts import Verdict
+from spimguard.core.verdicts import AccountNotice, Verdict
 
 __all__ = ["ReplayStats", "iter_events", "replay"]
 
@@ -60,11 +60,13 @@ def iter_events(lines: Iterable[bytes], stats: ReplayStats) -> Iterator[tuple[in
 
 def replay(engine: Engine, stream: IO[bytes], stats: ReplayStats,
            on_event: Callable[[Event], None] | None = None,
+           on_notice: Callable[[AccountNotice], None] | None = None,
            ) -> Iterator[tuple[MessageEvent, Verdict]]:
     """Feed every event to the engine; yield each message with its verdict.
 
     ``on_event`` sees every parsed event first, ground truth included (the
-    scorer needs ``truth`` events, which the engine ignores).
+    scorer needs ``truth`` events, which the engine ignores). ``on_notice``
+    gets the account actions that other events (recipients' feedback) took.
     """
     for _, event in iter_events(stream, stats):
         if on_event is not None:
@@ -73,3 +75,6 @@ def replay(engine: Engine, stream: IO[bytes], stats: ReplayStats,
         if isinstance(event, MessageEvent) and verdict is not None:
             stats.messages += 1
             yield event, verdict
+        elif on_notice is not None:
+            for notice in engine.drain_notices():
+                on_notice(notice)

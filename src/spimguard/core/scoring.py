@@ -27,6 +27,23 @@ class _Account:
 
 
 @dataclass(slots=True)
+class _Population:
+    """Figures of one population of messages (plaintext or encrypted)."""
+
+    spam: int = 0
+    spam_stopped: int = 0
+    ham: int = 0
+    ham_stopped: int = 0
+    ham_warned: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spam": self.spam, "ham": self.ham,
+                "spam_stopped": self.spam_stopped / self.spam if self.spam else None,
+                "ham_stopped": self.ham_stopped / self.ham if self.ham else None,
+                "ham_warned": self.ham_warned / self.ham if self.ham else None}
+
+
+@dataclass(slots=True)
 class ReplayScorer:
     """Feed it every event in order, and every message's verdict; read :meth:`result`."""
 
@@ -42,6 +59,8 @@ class ReplayScorer:
     ham_comp_stopped: int = 0
     unlabelled: int = 0
     by_action: dict[str, int] = field(default_factory=dict)
+    #: "plaintext" / "encrypted" -> that population's figures (same definitions).
+    populations: dict[str, _Population] = field(default_factory=dict)
 
     def _acct(self, user: str) -> _Account:
         a = self.accounts.get(user)
@@ -60,10 +79,16 @@ class ReplayScorer:
         self.by_action[verdict.action.value] = self.by_action.get(verdict.action.value, 0) + 1
         a = self._acct(msg.sender)
         stopped = verdict.action.stops
+        kind = "encrypted" if msg.encrypted else "plaintext"
+        pop = self.populations.get(kind)
+        if pop is None:
+            pop = self.populations[kind] = _Population()
         if msg.label == "spam":
             self.spam += 1
             self.spam_stopped += stopped
             self.spam_flagged += verdict.action is not Action.ALLOW
+            pop.spam += 1
+            pop.spam_stopped += stopped
             if a.compromised and not a.caught:
                 a.spam_before_action += 1
         elif msg.label == "ham":
@@ -74,13 +99,21 @@ class ReplayScorer:
                 self.ham += 1
                 self.ham_stopped += stopped
                 self.ham_warned += verdict.action is Action.WARN
+                pop.ham += 1
+                pop.ham_stopped += stopped
+                pop.ham_warned += verdict.action is Action.WARN
         else:
             self.unlabelled += 1
         if verdict.account_action is not None:
-            if a.compromised:
-                a.caught = True
-            else:
-                a.actioned_while_clean = True
+            self.account_action(msg.sender)
+
+    def account_action(self, user: str) -> None:
+        """An account action on ``user`` (in a verdict, or a notice outside one)."""
+        a = self._acct(user)
+        if a.compromised:
+            a.caught = True
+        else:
+            a.actioned_while_clean = True
 
     def result(self) -> dict[str, Any]:
         comp = [a for a in self.accounts.values() if a.ever_compromised]
@@ -108,4 +141,5 @@ class ReplayScorer:
             "active_accounts": len(self.active),
             "unlabelled_messages": self.unlabelled,
             "actions": dict(sorted(self.by_action.items())),
+            "populations": {k: v.to_dict() for k, v in sorted(self.populations.items())},
         }

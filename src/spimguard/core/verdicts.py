@@ -8,7 +8,7 @@ from typing import Any
 
 from spimguard.core.signals import Signal
 
-__all__ = ["AccountAction", "Action", "TraceEntry", "Verdict"]
+__all__ = ["AccountAction", "AccountNotice", "Action", "TraceEntry", "Verdict"]
 
 
 class Action(StrEnum):
@@ -57,6 +57,9 @@ class Verdict:
     account_action: AccountAction | None = None
     campaign: str | None = None
     trace: tuple[TraceEntry, ...] = field(default=(), compare=False)
+    #: The session (device id) the account action targets, when it targets one
+    #: rather than the whole account (beyond spec §3; see ``core.escalation``).
+    session: str | None = None
 
     def to_dict(self, trace: bool = False) -> dict[str, Any]:
         """The spec's JSON shape; ``trace`` adds the per-detector trace."""
@@ -68,8 +71,27 @@ class Verdict:
             "account_action": self.account_action.value if self.account_action else None,
             "campaign": self.campaign,
         }
+        if self.session is not None:
+            out["session"] = self.session
         if trace:
             out["trace"] = [
                 {"detector": t.detector, "status": t.status, "note": t.note} for t in self.trace
             ]
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNotice:
+    """An account action taken outside a message's verdict (recipients' feedback arrived):
+    interfaces collect these with ``Engine.drain_notices`` and enforce them."""
+
+    ts: float
+    user: str
+    action: AccountAction
+    reason: str
+    #: The device id targeted, when the action targets one session.
+    session: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ts": self.ts, "user": self.user, "account_action": self.action.value,
+                "reason": self.reason, "session": self.session}

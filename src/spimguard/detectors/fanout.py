@@ -102,8 +102,8 @@ class FanoutDetector(DetectorBase):
                    "carries a premium-rate number or short code; recipients who wrote "
                    "to the sender in the last hour are being answered and not counted."),
         SignalSpec("NEW_DEVICE_BURST", 8.0, "Links to several people after a login from a "
-                   "device or IP the account never used: 0.5 for the first, +0.25 per further "
-                   "recipient (in the window or since the login), within 2 hours; "
+                   "device or IP the account never used: 0.5 from the second recipient (in the "
+                   "window or since the login), +0.25 per further one, within 2 hours; "
                    "six-tenths of that up to 24 hours; half when every link goes to a "
                    "well-known (allowlisted) site."),
     )
@@ -178,15 +178,17 @@ class FanoutDetector(DetectorBase):
             rcpts = {r for t, k, r in recent if k & _DOMAIN_BIT} | now_rcpts
             # people sent a link since the login, also beyond the 15-minute window
             n = max(len(rcpts), prof.login_links + prof.new_since_login(msg.recipients))
-            strength = min(1.0, 0.5 + 0.25 * (n - 1))
+            # one link to one person from a new phone is sharing, not a burst
+            strength = 0.0 if n < 2 else min(1.0, 0.5 + 0.25 * (n - 2))
             if ctx.now - prof.new_login_ts > FRESH_LOGIN:
                 strength *= LATE_FACTOR  # an attacker who waits is still an attacker
             if ctx.memo.get(ALL_LINKS_WELL_KNOWN):
                 strength *= WELL_KNOWN_FACTOR
-            minutes = int((ctx.now - prof.new_login_ts) // 60)
-            hits.append(Hit("NEW_DEVICE_BURST", strength,
-                            f"links to {n} people {minutes} min after a login from a "
-                            f"new {prof.new_login_detail}"))
+            if strength > 0:
+                minutes = int((ctx.now - prof.new_login_ts) // 60)
+                hits.append(Hit("NEW_DEVICE_BURST", strength,
+                                f"links to {n} people {minutes} min after a login from a "
+                                f"new {prof.new_login_detail}"))
         return hits
 
     def _recent(self, store: Any, user: str, now: float) -> list[Entry]:

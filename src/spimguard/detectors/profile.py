@@ -8,6 +8,7 @@ behaviour detectors only read that state, through the store.
 Scoring follows COMPA (Egele et al., NDSS 2013): each feature that breaks the
 sender's habit adds to the strength, and the detail names them. Accounts with
 too little history are not judged (no profile yet is not a deviation).
+A login from a new device is the session detector's (``NEW_SESSION``).
 Blind spot: an attacker who writes at the owner's usual hour, to the owner's
 usual friends, without links, in the same language, looks like the owner.
 """
@@ -41,8 +42,6 @@ __all__ = ["ProfileDetector", "contacts_of", "profile_of"]
 MIN_HISTORY = 15
 #: A recipient not messaged for this long counts as dormant (seconds).
 DORMANT = 30 * 86400.0
-#: A login from a new device or IP makes the next messages suspect for this long.
-NEW_LOGIN_WINDOW = 2 * 3600.0
 #: Contact lists longer than this are truncated (platform limits are similar).
 MAX_CONTACTS = 5000
 
@@ -67,7 +66,7 @@ class ProfileDetector(DetectorBase):
     name = "profile"
     signals = (
         SignalSpec("PROFILE_DEVIATION", 4.0, "The message breaks its sender's own habits "
-                   "(hour, recipients, links and domains, length, script, a new device); "
+                   "(hour, recipients, links and domains, length, script); "
                    "0.25 per deviating feature, up to 1. Only for accounts with history."),
     )
 
@@ -109,8 +108,6 @@ class ProfileDetector(DetectorBase):
             new_scripts = prof.new_scripts(scripts)
             if new_scripts:
                 odd.append(f"a new script ({', '.join(new_scripts).lower()})")
-        if prof.new_login_ts is not None and ctx.now - prof.new_login_ts < NEW_LOGIN_WINDOW:
-            odd.append(f"soon after a login from a new {prof.new_login_detail}")
         if len(odd) < 2:
             return ()
         return (Hit("PROFILE_DEVIATION", min(1.0, 0.25 * len(odd)),

@@ -230,7 +230,8 @@ def replay_cmd(
         _fail(f"cannot read {events}: {exc.strerror}")
     out = sys.stdout
     with stream:
-        for message, verdict in replay(engine, stream, stats, on_event=scorer.event):
+        for message, verdict in replay(engine, stream, stats, on_event=scorer.event,
+                                          on_notice=lambda n: scorer.account_action(n.user)):
             if score:
                 scorer.message(message, verdict)
             else:
@@ -384,6 +385,9 @@ def simulate(
     model: Annotated[str, typer.Option(help="heldout: a content model trained without the "
                                        "simulation's texts (honest figures); shipped.")
                      ] = "heldout",
+    encrypted: Annotated[float, typer.Option(
+        help="Share of conversations that are end-to-end encrypted (0 to 1): their "
+             "messages carry metadata only, no text.")] = 0.0,
     policy: PolicyOpt = None,
 ) -> None:
     """Simulate a chat platform under attack, with or without spimguard, and print the metrics."""
@@ -391,6 +395,8 @@ def simulate(
 
     if model not in ("heldout", "shipped"):
         _fail(f"--model must be heldout or shipped, got {model!r}")
+    if not 0.0 <= encrypted <= 1.0:
+        _fail(f"--encrypted must be a share between 0 and 1, got {encrypted}")
     if graph is not None and not graph.exists():
         _fail(f"cannot read {graph}: no such file")
     with err.status("simulating"):
@@ -398,7 +404,7 @@ def simulate(
             result = simulate_cli(graph, attack or ["all"], defend=defend, out=out, seed=seed,
                                   days=days, compare=compare, policy=policy,
                                   model=model,  # type: ignore[arg-type]
-                                  n_users=users)
+                                  n_users=users, world={"encrypted": encrypted})
         except (ValueError, OSError, PolicyError, ModelError) as exc:
             _fail(str(exc))
     typer.echo(_json(result))

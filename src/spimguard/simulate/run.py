@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from spimguard.core.events import Event, MessageEvent, parse_event
 from spimguard.core.scoring import ReplayScorer
-from spimguard.core.verdicts import AccountAction, Action, Verdict
+from spimguard.core.verdicts import AccountAction, AccountNotice, Action, Verdict
 from spimguard.simulate.graph import (
     SYNTHETIC_EPOCH,
     Edge,
@@ -136,6 +136,11 @@ def generate(config: SimConfig) -> Iterator[JsonEvent]:
     return _world(config).run()
 
 
+def _drain(observer: Defence | None) -> list[AccountNotice]:
+    drain = getattr(observer, "drain_notices", None)
+    return list(drain()) if drain is not None else []
+
+
 def run_closed_loop(
     config: SimConfig,
     engine: Defence | None,
@@ -159,6 +164,12 @@ def run_closed_loop(
         scorer.event(parsed)
         if isinstance(parsed, MessageEvent):
             scorer.message(parsed, verdict or Verdict(parsed.id, Action.ALLOW, 0.0, ()))
+        else:  # feedback may act on an account outside any verdict
+            for notice in _drain(observer):
+                scorer.account_action(notice.user)
+                if engine is not None:
+                    world.on_account_action(notice.user, notice.session,
+                                            notice.action.value)
         return verdict
 
     def actioned(user: str, now: float) -> bool:

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple, Protocol
 
 from spimguard.core.verdicts import Action, Verdict
 from spimguard.simulate.graph import Edge
+from spimguard.simulate.identity import Identities, megolm_size
 from spimguard.simulate.metrics import CompromiseRecord, KindStats
 from spimguard.simulate.texts import HamPool
 
@@ -38,10 +39,6 @@ __all__ = ["Attack", "Delivery", "World", "WorldOptions"]
 JsonEvent = dict[str, Any]
 Judge = Callable[[JsonEvent], Verdict | None]
 
-_OWNER_NETS = (24, 68, 71, 73, 76, 82, 88, 93, 95, 98, 108, 174, 178, 188, 212, 217)
-_ATTACKER_NETS = (5, 45, 91, 103, 146, 154, 162, 176, 185, 193, 194, 198, 209)
-_OWNER_DEVICES = ("android", "iphone", "web-chrome", "web-firefox", "desktop-win", "desktop-mac")
-_ATTACKER_DEVICES = ("web-chrome", "web-headless", "android-emu", "desktop-linux")
 _BENIGN_LINKS = (
     "https://www.youtube.com/watch?v={id}", "https://youtu.be/{id}",
     "https://www.instagram.com/p/{id}/", "https://github.com/{id}/{id}",
@@ -67,6 +64,23 @@ class WorldOptions:
     unlock_after_hours: float | None = 2.0
     #: Click probability multiplier for a message delivered with a warning.
     warn_click_factor: float = 1.0
+    #: Share of conversations (pairs of users) that are end-to-end encrypted: their
+    #: messages carry no text, only metadata (``--encrypted SHARE``).
+    encrypted: float = 0.0
+    #: Messages name the device id of the session that sent them (as Synapse does).
+    devices: bool = True
+    #: Share of an owner's logins from a new phone or browser (about one a month for
+    #: someone who logs in every day or so), and from a network never used before.
+    new_device_share: float = 0.01
+    new_network_share: float = 0.05
+    #: An owner asked to re-authenticate (a challenge of the account, or of the
+    #: owner's own session) does so within this many minutes, and the challenge is
+    #: lifted; a thief cannot, and stays out. Locks wait for ``unlock_after_hours``.
+    challenge_pass_minutes: float = 5.0
+    #: Chance that a recipient blocks the sender some minutes after receiving a
+    #: message: spam (the lure of a friend, mostly not blocked) and ham.
+    block_spam: float = 0.03
+    block_ham: float = 0.0005
 
 
 class Delivery(NamedTuple):
@@ -124,7 +138,10 @@ class World:
         self.attacker_owned: set[str] = set()
         self.stats: dict[str, KindStats] = {}
         self._last_login: dict[str, float] = {}
-        self._identity: dict[str, tuple[list[str], list[str]]] = {}
+        self.ids = Identities(seed, self.opt.new_device_share, self.opt.new_network_share,
+                              self.opt.encrypted)
+        #: Attackers logged out by a session-targeted action (until the unlock).
+        self._logged_out: set[str] = set()
         self._unlock_pending: set[str] = set()
         self._counters: dict[str, int] = {}
         self._lang: dict[str, str] = {}
@@ -209,16 +226,6 @@ class World:
             return first - r.uniform(600.0, 2 * 86_400.0)
         return first - r.uniform(30, 1500) * 86_400.0
 
-    def _identity_of(self, user: str) -> tuple[list[str], list[str]]:
-        ident = self._identity.get(user)
-        if ident is None:
-            r = random.Random(f"{self.seed}:owner:{user}")
-            ips = [_ip(r, _OWNER_NETS) for _ in range(r.choice((1, 1, 2)))]
-            devices = [f"{r.choice(_OWNER_DEVICES)}-{_token(r, 6)}"
-                       for _ in range(r.choice((1, 1, 2)))]
-            ident = self._identity[user] = (ips, devices)
-        return ident
-
     # -- emitting events -----------------------------------------------------
 
     def _emit(self, event: JsonEvent) -> Verdict | None:
@@ -244,17 +251,17 @@ class World:
         return user
 
     def owner_login(self, user: str) -> None:
-        ips, devices = self._identity_of(user)
-        r = self._rng
+        first = user not in self._last_login
+        ip, client = self.ids.owner_login(user, self._rng, first)
         self._last_login[user] = self.now
-        self._emit({"type": "login", "ts": _t(self.now), "user": user, "ip": r.choice(ips),
-                    "device": r.choice(devices)})
+        self._emit({"type": "login", "ts": _t(self.now), "user": user, "ip": ip,
+                    "device": client})
 
     def attacker_login(self, user: str, rng: random.Random) -> None:
         """A login from an address and device the owner has never used."""
-        self._emit({"type": "login", "ts": _t(self.now), "user": user,
-                    "ip": _ip(rng, _ATTACKER_NETS),
-                    "device": f"{rng.choice(_ATTACKER_DEVICES)}-{_token(rng, 6)}"})
+        ip, client = self.ids.attacker_login(user, rng)
+        self._emit({"type": "login", "ts": _t(self.now), "user": user, "ip": ip,
+                    "device": client})
 
     def add_contact(self, user: str, contact: str) -> None:
         """``user``'s buddy list gains ``contact`` (lists are directed), once."""
@@ -269,8 +276,17 @@ class World:
         n = self._counters.get(kind, 0)
         self._counters[kind] = n + 1
         digest = hashlib.blake2b(f"{self.seed}:{kind}:{n}".encode(), digest_size=8).hexdigest()
-        event = {"type": "message", "ts": _t(self.now), "id": f"m{digest}", "sender": sender,
-                 "recipients": list(recipients), "text": text, "label": label}
+        event: JsonEvent = {"type": "message", "ts": _t(self.now), "id": f"m{digest}",
+                            "sender": sender, "recipients": list(recipients), "text": text,
+                            "label": label}
+        device = self.ids.device(sender, attacker=label == "spam") if self.opt.devices \
+            else None
+        if device is not None:
+            event["device"] = device
+        if recipients and self.ids.is_encrypted(sender, recipients[0]):
+            del event["text"]
+            event["encrypted"] = True
+            event["size"] = megolm_size(text)
         verdict = self._emit(event)
         st = self.stats.setdefault(kind, KindStats())
         st.sent += 1
@@ -284,12 +300,20 @@ class World:
             if rec.first_action_ts is None:
                 rec.spam_before_action += 1
         if verdict is not None and verdict.account_action is not None:
-            self._on_account_action(sender)
+            self._on_account_action(sender, verdict.session, verdict.account_action.value)
         if stopped and self.enforce:
             return Delivery((), False)
         st.delivered += 1
         st.recipients += len(recipients)
+        block = self.opt.block_spam if label == "spam" else self.opt.block_ham
+        for r in recipients:
+            if self._rng.random() < block:
+                self.at(self.now + self._rng.uniform(60.0, 1800.0), self._block, r, sender)
         return Delivery(tuple(recipients), warned and self.enforce)
+
+    def _block(self, user: str, sender: str) -> None:
+        self._emit({"type": "feedback", "ts": _t(self.now), "user": user, "sender": sender,
+                    "op": "block"})
 
     def click_factor(self, delivery: Delivery) -> float:
         return self.opt.warn_click_factor if delivery.warned else 1.0
@@ -321,20 +345,37 @@ class World:
             return False
         if self.enforce and self._actioned is not None and self._actioned(user, self.now):
             return False
-        return True
+        return not (self.enforce and user in self._logged_out)
 
-    def _on_account_action(self, user: str) -> None:
+    def on_account_action(self, user: str, session: str | None = None,
+                          action: str = "challenge") -> None:
+        """The engine acted on ``user``'s account (or only on ``session``)."""
+        self._on_account_action(user, session, action)
+
+    def _on_account_action(self, user: str, session: str | None = None,
+                           action: str = "lock") -> None:
+        # a challenge of the owner's own session leaves the attacker in (until the owner
+        # re-authenticates and the account is unlocked, below)
+        if self.enforce and (session is None or session == self.ids.attacker_device(user)):
+            self._logged_out.add(user)
         rec = self.compromised.get(user)
         if rec is not None and rec.first_action_ts is None:
             rec.first_action_ts = self.now
-        if (self.enforce and user not in self.attacker_owned
-                and self.opt.unlock_after_hours is not None
-                and user not in self._unlock_pending):
+        if not self.enforce or user in self.attacker_owned or user in self._unlock_pending:
+            return
+        thief = user in self.compromised and (
+            session is None or session == self.ids.attacker_device(user))
+        if action == "challenge" and not thief:
+            # the owner is there and re-authenticates: the challenge is lifted
+            self._unlock_pending.add(user)
+            self.at(self.now + self.opt.challenge_pass_minutes * 60.0, self._restore, user)
+        elif self.opt.unlock_after_hours is not None:
             self._unlock_pending.add(user)
             self.at(self.now + self.opt.unlock_after_hours * 3600.0, self._restore, user)
 
     def _restore(self, user: str) -> None:
         self._unlock_pending.discard(user)
+        self._logged_out.discard(user)
         self.recover(user)
         self._emit({"type": "unlock", "ts": _t(self.now), "user": user})
 
@@ -405,6 +446,3 @@ def _t(ts: float) -> float:
 def _token(r: random.Random, n: int) -> str:
     return "".join(r.choice(string.ascii_lowercase + string.digits) for _ in range(n))
 
-
-def _ip(r: random.Random, nets: Sequence[int]) -> str:
-    return f"{r.choice(nets)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"

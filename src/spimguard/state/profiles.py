@@ -148,6 +148,12 @@ class AccountProfile:
         return sum(1 for r in recipients[:MAX_RECIPIENTS]
                    if self.recipients.get(hash32(r), -1.0) < since)
 
+    @property
+    def new_login_everywhere(self) -> bool:
+        """The latest new login came from a new device *and* a new network (an owner's new
+        phone is usually on the home network; a thief's session is new in both)."""
+        return " and IP " in self.new_login_detail
+
     def knows_domain(self, domain: str) -> bool:
         return hash32(domain) in self.domains
 

@@ -21,6 +21,7 @@ __all__ = ["MESSAGE_TYPES", "login_from_request", "message_from_event", "recipie
 MESSAGE_TYPES = ("m.room.message", "m.room.encrypted")
 #: Message bodies longer than this are cut (the engine analyses 64 K characters).
 MAX_BODY = 100_000
+MAX_DEVICE = 512
 
 
 def recipients_of(members: Mapping[str, str], sender: str) -> tuple[str, ...]:
@@ -31,14 +32,22 @@ def recipients_of(members: Mapping[str, str], sender: str) -> tuple[str, ...]:
 
 def message_from_event(event_type: str, event_id: str, sender: str, room_id: str,
                        content: Mapping[str, Any], ts_ms: float | None,
-                       recipients: Iterable[str], now: float) -> MessageEvent | None:
-    """The spimguard message for a Matrix event, or None if it is not a message."""
+                       recipients: Iterable[str], now: float,
+                       device: str | None = None) -> MessageEvent | None:
+    """The spimguard message for a Matrix event, or None if it is not a message.
+
+    ``device`` is the sending device as Synapse knows it from the access token
+    (``internal_metadata.device_id``), never the ``device_id`` an encrypted
+    event's content claims: a client can write anything there."""
     if event_type not in MESSAGE_TYPES:
         return None
     ts = ts_ms / 1000.0 if isinstance(ts_ms, int | float) and ts_ms > 0 else now
+    device = device[:MAX_DEVICE] if isinstance(device, str) and device else None
     if event_type == "m.room.encrypted":
+        cipher = content.get("ciphertext")
+        size = len(cipher) if isinstance(cipher, str) else None
         return MessageEvent(ts=ts, id=event_id, sender=sender, recipients=tuple(recipients),
-                            room=room_id, encrypted=True)
+                            room=room_id, encrypted=True, device=device, size=size)
     body = content.get("body")
     html = content.get("formatted_body") if content.get("format") == "org.matrix.custom.html" \
         else None
@@ -49,19 +58,24 @@ def message_from_event(event_type: str, event_id: str, sender: str, room_id: str
     if body is None and html is None:
         return None  # a reaction-like or malformed message: nothing to read
     return MessageEvent(ts=ts, id=event_id, sender=sender, recipients=tuple(recipients),
-                        room=room_id, text=_clean(body), html=_clean(html))
+                        room=room_id, text=_clean(body), html=_clean(html), device=device)
 
 
 def login_from_request(user_id: str, device_id: str | None, display_name: str | None,
                        request_info: Iterable[tuple[str | None, str]], now: float
                        ) -> LoginEvent:
-    """A login: the client's user agent names the device (the new-device signals key on
-    it); Synapse gives no device id yet for a new login."""
+    """A login. The device is what the client says it is: the device id when it chose
+    one, else the display name it asked for (nio's ``device_name``, Element's "Element
+    on Linux"); the user agent is the client. Two logins with the same user agent from
+    the same address are still two devices (an attacker's client is often the owner's).
+    Synapse assigns a new login's device id only after this call; the messages carry it
+    (``internal_metadata.device_id``), and the session detector keys sessions on that."""
     pairs = list(request_info)
     agent, ip = pairs[-1] if pairs else (None, None)
-    device = agent or display_name or device_id
+    device = device_id or display_name or agent
     return LoginEvent(ts=now, user=user_id, ip=ip or None,
-                      device=device[:512] if device else None)
+                      device=device[:MAX_DEVICE] if device else None,
+                      client=agent[:MAX_DEVICE] if agent else None)
 
 
 def _clean(text: str | None) -> str | None:

@@ -1,0 +1,115 @@
+"""spimguard's Synapse module with end-to-end encrypted chat, from really encrypting clients.
+
+In an encrypted room the module never sees text: only ``m.room.encrypted`` events
+(ciphertext, session, sending device). These tests use matrix-nio clients that
+encrypt with Megolm (e2ee.py), against a homeserver running the module in embedded
+mode exactly as test_spimguard_module.py configures it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import e2ee
+import pytest
+from homeserver import HomeserverFactory
+
+MODULE = "spimguard.interfaces.synapse.SpimguardModule"
+
+# a mark rather than a fixture calling pytest.skip: decided at collection, it skips
+# before the session's Synapse template is generated (7 s for nothing)
+_UNAVAILABLE = e2ee.encryption_unavailable()
+pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=_UNAVAILABLE or "")
+
+
+def _embedded(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    # as in test_spimguard_module.py
+    return {"module": MODULE, "config": {"mode": "embedded", "data_dir": str(tmp_path / "sg"),
+                                         **extra}}
+
+
+def _kind(resp: Any) -> str:
+    return type(resp).__name__
+
+
+# (sender, body): a pair of friends arranging an evening, ten messages each way
+CONVERSATION = [
+    ("alice", "hi bob!"), ("bob", "hey alice, how are you?"),
+    ("alice", "good thanks, you?"), ("bob", "fine, busy week"),
+    ("alice", "still on for friday?"), ("bob", "yes, friday 14 june works"),
+    ("alice", "great"), ("bob", "where do we meet?"),
+    ("alice", "the cafe on main street"), ("bob", "ok"),
+    ("alice", "see you at 18:30"), ("bob", "18:30, got it"),
+    ("alice", "I'll bring the 2 books"), ("bob", "thanks!"),
+    ("alice", "table for 4, I booked it"), ("bob", "perfect"),
+    ("alice", "call me if you're late"), ("bob", "will do, my number is still 0612345678"),
+    ("alice", "ok :)"), ("bob", "bye, see you friday"),
+]
+
+
+def test_ordinary_encrypted_chat_between_contacts_is_delivered_untouched(
+        homeserver_factory: HomeserverFactory, tmp_path: Path) -> None:
+    hs = homeserver_factory(modules=[_embedded(tmp_path)])
+    alice_id, alice_pw = hs.register_user("alice")
+    bob_id, bob_pw = hs.register_user("bob")
+
+    async def scenario() -> None:
+        async with e2ee.encrypted_client(hs, alice_id, alice_pw, tmp_path / "nio-alice") as a, \
+                e2ee.encrypted_client(hs, bob_id, bob_pw, tmp_path / "nio-bob") as b:
+            room = await e2ee.open_encrypted_dm(a, b)
+            clients = {"alice": a, "bob": b}
+            for i, (who, body) in enumerate(CONVERSATION):
+                resp = await e2ee.send_encrypted_text(clients[who], room, body)
+                assert _kind(resp) == "RoomSendResponse", (i, who, body, resp)
+            for me, client in clients.items():
+                got = await e2ee.received_plaintexts(client, room)
+                # nio keeps the inbound copy of its own Megolm session, so each side
+                # reads the whole conversation, its own messages included
+                assert got == [body for _who, body in CONVERSATION], me
+
+    asyncio.run(scenario())
+    assert not hs.is_suspended(alice_id) and not hs.is_suspended(bob_id)
+
+
+def test_the_module_sees_encrypted_events_as_metadata(
+        homeserver_factory: HomeserverFactory, tmp_path: Path,
+        tests_synapse_dir: Path) -> None:
+    seen = tmp_path / "probe.jsonl"
+    probe = {"module": "probe_module.EventProbe", "config": {"path": str(seen)}}
+    hs = homeserver_factory(modules=[_embedded(tmp_path), probe],
+                            env={"PYTHONPATH": str(tests_synapse_dir)})
+    alice_id, alice_pw = hs.register_user("alice")
+    bob_id, bob_pw = hs.register_user("bob")
+    sent: list[tuple[str, str]] = []  # (sender, device id) per message, in order
+    devices: dict[str, str] = {}
+
+    async def scenario() -> None:
+        async with e2ee.encrypted_client(hs, alice_id, alice_pw, tmp_path / "nio-alice",
+                                         device_name="alice-phone") as a, \
+                e2ee.encrypted_client(hs, bob_id, bob_pw, tmp_path / "nio-bob",
+                                      device_name="bob-laptop") as b:
+            assert a.device_id and b.device_id and a.device_id != b.device_id
+            devices.update({alice_id: a.device_id, bob_id: b.device_id})
+            room = await e2ee.open_encrypted_dm(a, b)
+            for who, body in CONVERSATION[:6]:
+                client = a if who == "alice" else b
+                resp = await e2ee.send_encrypted_text(client, room, body)
+                assert _kind(resp) == "RoomSendResponse", (who, body, resp)
+                sent.append((client.user_id, client.device_id))
+            assert await e2ee.received_plaintexts(b, room) == [
+                body for _who, body in CONVERSATION[:6]]
+
+    asyncio.run(scenario())
+    records = [json.loads(line) for line in seen.read_text(encoding="utf-8").splitlines()]
+    # one check per message, none of them readable: no m.room.message, no body
+    assert [r["type"] for r in records] == ["m.room.encrypted"] * len(sent), records
+    for record in records:
+        assert record["ciphertext_is_text"], record
+        assert "ciphertext" in record["content_keys"] and "body" not in record["content_keys"]
+        assert "msgtype" not in record["content_keys"], record
+    # the device Synapse attaches is the one the server gave each client at login
+    assert [(r["sender"], r["device_id"]) for r in records] == sent
+    assert {r["device_id"] for r in records} == set(devices.values())
