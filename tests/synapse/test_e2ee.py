@@ -113,3 +113,74 @@ def test_the_module_sees_encrypted_events_as_metadata(
     # the device Synapse attaches is the one the server gave each client at login
     assert [(r["sender"], r["device_id"]) for r in records] == sent
     assert {r["device_id"] for r in records} == set(devices.values())
+
+
+HELLOS = ["hi! long time", "hey, all good?", "see you on the 14th", "ok :)", "thanks!!"]
+LURE = "hey, is this you in this video?? https://video-share-{n}.example-album.xyz/v"
+
+
+def test_a_hijacked_session_in_encrypted_rooms_is_logged_out_within_the_burst(
+        homeserver_factory: HomeserverFactory, tmp_path: Path) -> None:
+    """The issue's scenario, encrypted: the attacker logs in with the phished password
+    from a new device (same client software, same address as the owner) and writes to
+    all of the owner's 20 direct chats. The module sees only ciphertext, sizes and
+    device ids. At most 3 lures get through; the attacker's device is logged out
+    (deleted through the admin API) during the burst; the owner's own phone keeps
+    working, before and after a moderator's unlock; ordinary chat was delivered."""
+    hs = homeserver_factory(modules=[_embedded(tmp_path)])
+    victim, pw = hs.register_user("victim")
+    friends = [hs.register_user(f"friend{i}") for i in range(20)]
+    rooms: list[str] = []
+    outcomes: list[str] = []
+
+    async def scenario() -> None:
+        async with e2ee.encrypted_client(hs, victim, pw, tmp_path / "nio-victim",
+                                         device_name="victim-phone") as phone:
+            for i, (friend, friend_pw) in enumerate(friends):
+                async with e2ee.encrypted_client(hs, friend, friend_pw,
+                                                 tmp_path / f"nio-f{i}") as f:
+                    room = await e2ee.open_encrypted_dm(f, phone)
+                    rooms.append(room)
+                    for who, body in ((f, HELLOS[i % 5]), (phone, HELLOS[(i + 1) % 5])):
+                        resp = await e2ee.send_encrypted_text(who, room, body)
+                        assert _kind(resp) == "RoomSendResponse", (i, body, resp)
+                    assert await e2ee.received_plaintexts(f, room) == [
+                        HELLOS[i % 5], HELLOS[(i + 1) % 5]]
+            async with e2ee.encrypted_client(hs, victim, pw, tmp_path / "nio-attacker",
+                                             device_name="laptop") as attacker:
+                assert attacker.device_id != phone.device_id
+                for n, room in enumerate(rooms):
+                    try:
+                        resp = await e2ee.send_encrypted_text(attacker, room, LURE.format(n=n))
+                    except Exception:  # nio fails to parse some 401s of a dead token
+                        outcomes.append("refused")
+                        continue
+                    if _kind(resp) == "RoomSendResponse":
+                        outcomes.append("delivered")
+                    else:
+                        outcomes.append(str(getattr(resp, "status_code", resp)))
+                # logged out: the stolen session's token is dead
+                status, whoami = hs.request_status("GET", "/_matrix/client/v3/account/whoami",
+                                                   token=attacker.access_token)
+                assert status == 401 and whoami["errcode"] == "M_UNKNOWN_TOKEN", whoami
+                devices = hs.admin("GET", f"/v2/users/{victim}/devices")["devices"]
+                ids = {d["device_id"] for d in devices}
+                assert attacker.device_id not in ids and phone.device_id in ids, ids
+            # the owner's phone still works: only the stolen session was logged out
+            resp = await e2ee.send_encrypted_text(phone, rooms[0], "did someone use my account?")
+            assert _kind(resp) == "RoomSendResponse", resp
+            status, body = hs.request_status(
+                "POST", f"/_spimguard/v1/accounts/{victim}/unlock", {},
+                token=hs.admin_token())
+            assert status == 200 and body["unlocked"], body
+            resp = await e2ee.send_encrypted_text(phone, rooms[1], "all fine again, sorry!")
+            assert _kind(resp) == "RoomSendResponse", resp
+
+    asyncio.run(scenario())
+    delivered = outcomes.count("delivered")
+    assert delivered <= 3, outcomes
+    assert not any(o == "delivered" for o in outcomes[delivered:]), outcomes  # none later
+    # refused, then logged out within the burst (its next sends fail on the dead token)
+    assert "M_FORBIDDEN" in outcomes and outcomes[-1] != "M_FORBIDDEN", outcomes
+    assert set(outcomes) <= {"delivered", "M_FORBIDDEN", "M_UNKNOWN_TOKEN", "refused"}, outcomes
+    assert not hs.is_suspended(victim)  # the owner was never locked out

@@ -14,7 +14,9 @@ people who wrote in the hour before (a thief's first minutes are spent
 writing to the victim's friends; a new phone's are spent answering them):
 0.35 from 2 chats in 10 minutes, 0.6 from 3, 0.8 from 5, 1 from 8; +0.2
 when 3 or more have nearly the same size, +0.3 for clockwork timing (up to
-1); half when the login was new in device or network but not both.
+1); half when the login was new in device or network but not both; then
++0.3 when the chats follow one another at machine pace (median gap under 3
+s, whatever the login: a script's work).
 
 From a session that is not new it fires only with clockwork timing and 4 or
 more same-size messages, at half of 0.4 from 4, 0.7 from 6, 1 from 10: a
@@ -46,6 +48,10 @@ REGULAR_CV = 0.25
 KNOWN_SESSION = 0.5
 SIZE_BONUS = 0.2
 CLOCK_BONUS = 0.3
+#: Direct chats written to this fast, one after another (median gap, seconds), are a
+#: script's work: no person types into chat after chat at that pace.
+MACHINE_GAP = 3.0
+MACHINE_BONUS = 0.3
 
 
 def _strength(n: int) -> float:
@@ -66,8 +72,9 @@ class BurstDetector(DetectorBase):
                    "from 3, 0.8 from 5, 1 from 8; +0.2 "
                    "when 3 or more messages have nearly the same size (within 20%), +0.3 for "
                    "clockwork timing; half when the login was new in device or network, not "
-                   "both. From an old session only clockwork timing with 4+ "
-                   "same-size messages counts, at half of 0.4 from 4, 0.7 from 6, 1 from 10."),
+                   "both; then +0.3 at machine pace (median gap under 3 s). From an old "
+                   "session only clockwork timing with 4+ same-size messages counts, at "
+                   "half of 0.4 from 4, 0.7 from 6, 1 from 10."),
     )
 
     @classmethod
@@ -100,13 +107,17 @@ class BurstDetector(DetectorBase):
             if cv < REGULAR_CV:
                 clockwork = True
                 notes.append(f"clockwork timing (gap variation {cv:.2f})")
+        machine = len(gaps) >= 2 and statistics.median(gaps) < MACHINE_GAP
+        if machine:
+            notes.append(f"at machine pace (median gap {statistics.median(gaps):.1f} s)")
         if f.new_session and f.session_age < FRESH:
             s = _new_session_strength(len(people))
             if len(alike) >= 3:
                 s += SIZE_BONUS
             if clockwork:
                 s += CLOCK_BONUS
-            s = min(1.0, s) * f.suspicion
+            # no person writes to chat after chat within seconds, new phone or not
+            s = min(1.0, s) * f.suspicion + (MACHINE_BONUS if machine else 0.0)
             notes.append("from a new session" if f.new_everywhere else
                          "from a new device (known network) or a new network (known device)")
         elif clockwork and len(alike) >= 4:  # a script on an old session, maybe

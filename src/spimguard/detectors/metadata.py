@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from spimguard.core.context import MessageContext
 from spimguard.state.packed import hash32
-from spimguard.state.profiles import contacts_of, profile_of
+from spimguard.state.profiles import AccountProfile, contacts_of, profile_of
 from spimguard.state.sessions import Outreach, SessionBook, outreach_of, sessions_of
 
 __all__ = ["DAY", "DORMANT_AFTER", "FRESH", "ONE_NEW", "MetaFacts", "facts"]
@@ -58,8 +58,8 @@ class MetaFacts:
     churn: int
     #: Recipients (hashes) the sender had not written to in DORMANT_AFTER.
     dormant: frozenset[int]
-    #: Recipients (hashes) who wrote to the sender in the last REPLY_WINDOW: the
-    #: sender is answering them (a conversation, not outreach).
+    #: Recipients (hashes) who wrote to the sender in the last REPLY_WINDOW and got
+    #: no answer since: the sender is answering them (a conversation, not outreach).
     answering: frozenset[int]
     size: int | None
     direct: bool
@@ -105,7 +105,8 @@ def _compute(ctx: MessageContext) -> MetaFacts:
         new = new_login
         age = max(now - login_ts, 0.0) if new and login_ts is not None else 0.0
     dormant: set[int] = set()
-    answering = {hash32(r) for r in msg.recipients[:MAX_REPLY_CHECKED] if _wrote_lately(ctx, r)}
+    answering = {hash32(r) for r in msg.recipients[:MAX_REPLY_CHECKED]
+                 if _awaits_answer(ctx, prof, r)}
     recipients = msg.recipients[:MAX_LOOKED_AT]
     if prof is not None and prof.messages >= MIN_HISTORY and len(msg.recipients) <= DIRECT_MAX * 4:
         for i, r in enumerate(recipients):
@@ -139,7 +140,15 @@ def _knows(ctx: MessageContext, recipient: str) -> bool:
     return contacts is not None and ctx.message.sender in contacts
 
 
-def _wrote_lately(ctx: MessageContext, recipient: str) -> bool:
+def _awaits_answer(ctx: MessageContext, prof: AccountProfile | None, recipient: str) -> bool:
+    """The recipient wrote to the sender in the last REPLY_WINDOW and has had no answer
+    since: this message answers them. (Once answered, the next message to them is the
+    sender's own initiative again: a thief writing to friends who had just written is
+    still writing to each of them.)"""
     rp = profile_of(ctx.store, recipient, ctx.now, ctx.memo)
     wrote = rp.last_wrote(ctx.message.sender) if rp is not None else None
-    return wrote is not None and 0.0 <= ctx.now - wrote <= REPLY_WINDOW
+    if wrote is None or not 0.0 <= ctx.now - wrote <= REPLY_WINDOW:
+        return False
+    mine = prof.last_wrote(recipient) if prof is not None else None
+    # stored times are whole seconds: an answer within the same second counts as given
+    return mine is None or mine < wrote

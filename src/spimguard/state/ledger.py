@@ -130,7 +130,8 @@ class Ledger:
                  "moderator": bool(r[5])} for r in rows]
 
     def add_action(self, ts: float, user: str, action: str, reason: str) -> int:
-        """Record ``challenge``, ``lock`` or ``unlock`` for ``user``."""
+        """Record ``challenge``, ``lock`` or ``unlock`` for ``user``, or
+        ``session-challenge`` (one of its sessions; the reason names it)."""
         return self._write("INSERT INTO actions (ts, user, action, reason, received) "
                            "VALUES (?, ?, ?, ?, ?)", (ts, user, action, reason, time.time()))
 
@@ -142,7 +143,8 @@ class Ledger:
     def standing_actions(self) -> dict[str, tuple[str, float]]:
         """User -> (challenge or lock, since when) for accounts not unlocked since."""
         rows = self._read("SELECT user, action, ts FROM actions WHERE id IN "
-                          "(SELECT MAX(id) FROM actions GROUP BY user)")
+                          "(SELECT MAX(id) FROM actions WHERE action IN "
+                          "('challenge', 'lock', 'unlock') GROUP BY user)")
         return {u: (a, ts) for u, a, ts in rows if a != "unlock"}
 
     def actions_after(self, after_id: int) -> list[tuple[int, str, str]]:

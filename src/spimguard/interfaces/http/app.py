@@ -160,7 +160,9 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
                 continue
             if v is not None:
                 verdicts.append(_verdict(v))
-        return {"verdicts": verdicts, "errors": errors, "skipped": skipped}
+        # account actions that the batch's other events took (recipients' feedback)
+        return {"verdicts": verdicts, "errors": errors, "skipped": skipped,
+                "notices": svc.drain_notices()}
 
     @app.post("/v1/reports", response_model=ReportOut, summary="A user's or moderator's report")
     def report(body: ReportIn, key: ApiKey | None = check_scope) -> dict[str, Any]:
@@ -168,7 +170,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
             raise HTTPException(403, "moderator reports need the 'admin' scope")
         sender = body.sender or svc.sender_of(body.message_id)
         ev = ReportEvent(body.ts if body.ts is not None else time.time(), body.reporter,
-                         body.message_id, body.label, sender=sender)
+                         body.message_id, body.label, sender=sender, text=body.text,
+                         reason=body.reason)
         rid, cid = svc.report(ev, moderator=body.moderator)
         return {"id": rid, "campaign": cid}
 

@@ -37,6 +37,10 @@ class MessageIn(BaseModel):
     text: str | None = Field(default=None, max_length=MAX_TEXT)
     formatted_body: str | None = Field(default=None, max_length=MAX_TEXT)
     encrypted: StrictBool = False
+    #: The sending device or session (beyond spec §2): sessions are judged apart.
+    device: str | None = Field(default=None, max_length=MAX_NAME)
+    #: Bytes of the content (an encrypted message's ciphertext).
+    size: int | None = Field(default=None, ge=0, le=2**31, strict=True)
 
     def event(self, now: float) -> dict[str, Any]:
         d = self.model_dump(exclude_none=True)
@@ -57,6 +61,10 @@ class ReportIn(BaseModel):
     #: Who sent the reported message (optional): attributes the report even on a
     #: worker that did not check the message, or after the sender was forgotten.
     sender: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    #: The message's text as the reporter's client decrypted it (encrypted rooms):
+    #: learned from once a moderator confirms the report, marked as reported plaintext.
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    reason: str | None = Field(default=None, max_length=MAX_NAME)
 
 
 class ReportOut(BaseModel):
@@ -79,6 +87,8 @@ class VerdictOut(BaseModel):
     signals: list[SignalOut]
     account_action: Literal["challenge", "lock"] | None = None
     campaign: str | None = None
+    #: The device id the account action targets, when it targets one session.
+    session: str | None = None
 
 
 class AccountOut(BaseModel):

@@ -137,6 +137,8 @@ class Service:
         self._errors_counted = 0  # the store's failures already in the metric
         self._lock = threading.Lock()
         self._texts: OrderedDict[str, str] = OrderedDict()
+        #: Texts that reporters' clients decrypted and sent with a report.
+        self._reported: OrderedDict[str, str] = OrderedDict()
         self._new_examples = 0
         self._training: threading.Thread | None = None
         self._train_lock = threading.Lock()
@@ -146,6 +148,8 @@ class Service:
         #: Standing locks and challenges as the ledger says, followed every
         #: STANDING_REFRESH seconds: enforced even when the shared store lost them.
         self._standing: dict[str, AccountAction] = {}
+        #: Account notices from feedback, until /v1/events answers them.
+        self._notices: list[dict[str, Any]] = []
         self._standing_id = 0
         self._standing_read = 0.0
         self._restore()
@@ -243,16 +247,23 @@ class Service:
         self._commit()
         self.metrics.checks.labels(verdict.action.value).inc()
         self._store_health()
+        reason = ", ".join(s.name for s in verdict.signals[:4])
+        if verdict.session is not None:  # one session challenged, the owner's others not
+            return verdict, out, (message.ts, message.sender, "session-challenge",
+                                  f"message {message.id}: {reason}; session {verdict.session}")
         if after is not None and after is not before:
-            reason = ", ".join(s.name for s in verdict.signals[:4])
             return verdict, out, (message.ts, message.sender, after.value,
                                   f"message {message.id}: {reason}")
         return verdict, out, None
 
-    def record_action(self, ts: float, user: str, action: str, reason: str) -> None:
-        """Durable on return (the ledger syncs every write)."""
+    def record_action(self, ts: float, user: str, action: str, reason: str,
+                      standing: bool = True) -> None:
+        """Durable on return (the ledger syncs every write). ``standing=False`` for an
+        action on one session: in the ledger for the audit, not re-applied to the whole
+        account (the engine's store keeps the session's challenge)."""
         self.ledger.add_action(ts, user, action, reason)
-        self._standing[user] = AccountAction(action)
+        if standing and action != "session-challenge":
+            self._standing[user] = AccountAction(action)
         self.metrics.account_actions.labels(action).inc()
 
     def observe(self, event: Event) -> Verdict | None:
@@ -267,8 +278,26 @@ class Service:
             return None
         with self._lock:
             self.engine.observe(event)
+            notices = self.engine.drain_notices()
         self._commit()
+        for n in notices:  # feedback that challenged an account (or one of its sessions)
+            where = f" session {n.session}" if n.session else ""
+            self.record_action(n.ts, n.user, "session-challenge" if n.session else
+                               n.action.value, f"{n.reason}{where}",
+                               standing=n.session is None)
+            self._notices.append(n.to_dict())
         return None
+
+    def _bounded_put(self, d: OrderedDict[str, str], key: str, value: str) -> None:
+        d[key] = value
+        d.move_to_end(key)
+        if len(d) > max(self.config.recent_texts, 1):
+            d.popitem(last=False)
+
+    def drain_notices(self) -> list[dict[str, Any]]:
+        """Account actions that events other than messages took since the last call."""
+        out, self._notices = self._notices, []
+        return out
 
     def _commit(self) -> None:
         """End the request's writes: a SQLite file shared by several workers must not stay
@@ -287,9 +316,16 @@ class Service:
                                      moderator)
         self.metrics.reports.labels(event.label).inc()
         text = self._texts.get(event.message_id)
+        source = f"moderator {event.reporter}"
+        if text is None and event.text is not None:
+            # an encrypted message: the reporter's client sent the text it decrypted. It
+            # is kept until a moderator confirms it, and learned as reported plaintext.
+            self._bounded_put(self._reported, event.message_id, event.text[:10_000])
+        if text is None and event.message_id in self._reported:
+            text = self._reported[event.message_id]
+            source += " (reported plaintext)"
         if moderator and text is not None:
-            self.ledger.add_example(event.message_id, text, event.label == "spam",
-                                    f"moderator {event.reporter}")
+            self.ledger.add_example(event.message_id, text, event.label == "spam", source)
             self._new_examples += 1
             every = self.config.retrain_every
             if every > 0 and self._new_examples >= every:

@@ -33,7 +33,9 @@ Post = Callable[[str, Any], Awaitable[Any]]
 class Backend(Protocol):
     async def check(self, message: MessageEvent) -> dict[str, Any]: ...
 
-    async def observe(self, events: list[Event]) -> None: ...
+    async def observe(self, events: list[Event]) -> list[dict[str, Any]]:
+        """Feed events; answer the account notices they caused (feedback that challenged
+        an account or one of its sessions), as ``AccountNotice.to_dict``."""
 
     async def campaign_is_spam(self, campaign: str) -> bool: ...
 
@@ -80,10 +82,11 @@ class EmbeddedBackend:
         self._flush()
         return verdict.to_dict()
 
-    async def observe(self, events: list[Event]) -> None:
+    async def observe(self, events: list[Event]) -> list[dict[str, Any]]:
         for event in events:
             self.engine.observe(event)
         self._flush()
+        return [n.to_dict() for n in self.engine.drain_notices()]
 
     async def campaign_is_spam(self, campaign: str) -> bool:
         found = campaigns_for(self.engine.store).get(campaign)
@@ -127,9 +130,12 @@ class RemoteBackend:
             raise ValueError(f"the service answered no verdict: {str(answer)[:200]}")
         return answer
 
-    async def observe(self, events: list[Event]) -> None:
-        if events:
-            await self.post(f"{self.base}/v1/events", [event_json(e) for e in events])
+    async def observe(self, events: list[Event]) -> list[dict[str, Any]]:
+        if not events:
+            return []
+        answer = await self.post(f"{self.base}/v1/events", [event_json(e) for e in events])
+        notices = answer.get("notices", []) if isinstance(answer, dict) else []
+        return [n for n in notices if isinstance(n, dict)]
 
     async def campaign_is_spam(self, campaign: str) -> bool:
         return False  # the service says so in the verdict (CAMPAIGN_TAKEDOWN): no extra call
@@ -142,7 +148,8 @@ class RemoteBackend:
     async def report(self, report: ReportEvent) -> None:
         await self.post(f"{self.base}/v1/reports", {
             "ts": report.ts, "reporter": report.reporter, "message_id": report.message_id,
-            "label": report.label, "moderator": report.moderator, "sender": report.sender})
+            "label": report.label, "moderator": report.moderator, "sender": report.sender,
+            "reason": report.reason})
 
     def close(self) -> None:
         pass

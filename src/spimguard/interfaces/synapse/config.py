@@ -48,6 +48,10 @@ class SynapseConfig:
     #: A locked account is also ``suspend``-ed or ``shadow_ban``-ned through Synapse's
     #: admin API (``none``: the module alone refuses its messages and invites).
     on_lock: str = "suspend"
+    #: When the engine challenges one session (a hijacked device): ``logout`` deletes
+    #: that device through the admin API (its token dies; the owner's other devices go
+    #: on), ``none`` only refuses its messages.
+    on_session: str = "logout"
     #: Base URL of this homeserver's client API for the admin calls (default: public_baseurl).
     admin_api_url: str | None = None
     #: Redact the delivered copies of a campaign once it is taken down.
@@ -80,7 +84,7 @@ def parse_config(raw: Any) -> SynapseConfig:
                           f"known: {', '.join(sorted(known))}")
     out: dict[str, Any] = {}
     for name in ("mode", "fail_mode", "store", "url", "api_key", "bot_user", "on_lock",
-                 "admin_api_url", "notice_from"):
+                 "on_session", "admin_api_url", "notice_from"):
         if name in raw and raw[name] is not None:
             if not isinstance(raw[name], str) or not raw[name]:
                 raise ConfigError(f"spimguard: {name} must be a non-empty string")
@@ -119,6 +123,8 @@ def parse_config(raw: Any) -> SynapseConfig:
         raise ConfigError("spimguard: notice_from must be sender or bot")
     if cfg.on_lock not in _LOCK:
         raise ConfigError(f"spimguard: on_lock must be one of {', '.join(_LOCK)}")
+    if cfg.on_session not in ("logout", "none"):
+        raise ConfigError("spimguard: on_session must be logout or none")
     if cfg.mode == "remote" and not cfg.url:
         raise ConfigError("spimguard: mode remote needs url (of `spimguard serve`)")
     if cfg.url and not cfg.url.startswith(("http://", "https://")):

@@ -15,7 +15,8 @@ from typing import Any
 from spimguard.core.events import LoginEvent, MessageEvent
 from spimguard.text.compat import repair_surrogates
 
-__all__ = ["MESSAGE_TYPES", "login_from_request", "message_from_event", "recipients_of"]
+__all__ = ["MESSAGE_TYPES", "login_from_request", "message_from_event", "recipients_of",
+           "sending_device"]
 
 #: Event types that carry what a user says to others.
 MESSAGE_TYPES = ("m.room.message", "m.room.encrypted")
@@ -59,6 +60,18 @@ def message_from_event(event_type: str, event_id: str, sender: str, room_id: str
         return None  # a reaction-like or malformed message: nothing to read
     return MessageEvent(ts=ts, id=event_id, sender=sender, recipients=tuple(recipients),
                         room=room_id, text=_clean(body), html=_clean(html), device=device)
+
+
+def sending_device(event: Any) -> str | None:
+    """The device that sent a local event, as Synapse knows it from the access token
+    (``internal_metadata.device_id``); None for events from elsewhere. Reading an unset
+    field of Synapse's Rust metadata raises, so every read is guarded."""
+    meta = getattr(event, "internal_metadata", None)
+    try:
+        device = getattr(meta, "device_id", None)
+    except Exception:
+        return None
+    return device if isinstance(device, str) and device else None
 
 
 def login_from_request(user_id: str, device_id: str | None, display_name: str | None,

@@ -24,20 +24,27 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Literal
 
-from synapse.http.server import DirectServeJsonResource
 from synapse.logging.context import make_deferred_yieldable, run_in_background
 from synapse.module_api import NOT_SPAM, ModuleApi
-from synapse.module_api.errors import Codes, SynapseError
+from synapse.module_api.errors import Codes
 from synapse.spam_checker_api import RegistrationBehaviour
 from synapse.util.frozenutils import unfreeze
 from twisted.internet import reactor
 
-from spimguard.core.events import AccountEvent, ContactEvent, Event, MessageEvent, ReportEvent
+from spimguard.core.events import (
+    AccountEvent,
+    ContactEvent,
+    Event,
+    FeedbackEvent,
+    MessageEvent,
+    ReportEvent,
+    UnlockEvent,
+)
+from spimguard.interfaces.synapse.actions import AdminActions
 from spimguard.interfaces.synapse.backends import Backend, EmbeddedBackend, RemoteBackend
 from spimguard.interfaces.synapse.config import SynapseConfig, parse_config
 from spimguard.interfaces.synapse.events import (
@@ -45,8 +52,15 @@ from spimguard.interfaces.synapse.events import (
     login_from_request,
     message_from_event,
     recipients_of,
+    sending_device,
 )
-from spimguard.interfaces.synapse.review import DECISIONS, ReviewQueue
+from spimguard.interfaces.synapse.review import ReviewQueue
+from spimguard.interfaces.synapse.web import (
+    ACCOUNTS_PATH,
+    REVIEW_PATH,
+    AccountsResource,
+    ReviewResource,
+)
 
 __all__ = ["SpimguardModule"]
 
@@ -57,8 +71,6 @@ REASON = "org.spimguard.reason"
 SIGNALS = "org.spimguard.signals"
 NOTICE = "org.spimguard.notice"
 RELEASED = "org.spimguard.released"
-#: Where moderators list and decide held messages (Synapse admins' access tokens).
-REVIEW_PATH = "/_spimguard/v1/held"
 #: Delivered events remembered (room, sender) so a campaign's copies can be redacted.
 REMEMBER_EVENTS = 100_000
 #: Contact pairs already told to the engine (each is told once per process).
@@ -84,8 +96,9 @@ class SpimguardModule:
         self._contacts: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._rooms: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self._taken_down: set[str] = set()
-        self._suspended: set[str] = set()
-        self._bot_token: str | None = None
+        self.admin = AdminActions(api, config, api.get_qualified_user_id(config.bot_user))
+        #: Who each local user ignores (Matrix's block), to tell new blocks from old.
+        self._ignored: OrderedDict[str, frozenset[str]] = OrderedDict()
         #: Single-use marks of the events the module sends itself (notices, released
         #: messages): checked once, then forgotten, so a copy of one is checked as usual.
         self._own: set[str] = set()
@@ -93,7 +106,10 @@ class SpimguardModule:
         self.bot_id = api.get_qualified_user_id(config.bot_user)
         self._registrations = _Window(3600.0)
         api.register_web_resource(REVIEW_PATH, ReviewResource(self))
+        api.register_web_resource(ACCOUNTS_PATH, AccountsResource(self))
         api.register_account_validity_callbacks(on_user_registration=self.on_user_registration)
+        api.register_third_party_rules_callbacks(on_new_event=self.on_new_event)
+        api.register_account_data_callbacks(on_account_data_updated=self.on_account_data)
         api.register_spam_checker_callbacks(
             check_event_for_spam=self.check_event_for_spam,
             check_login_for_spam=self.check_login_for_spam,
@@ -122,7 +138,8 @@ class SpimguardModule:
             message = message_from_event(event.type, event.event_id, event.sender,
                                          event.room_id, event.content,
                                          getattr(event, "origin_server_ts", None),
-                                         recipients_of(members, event.sender), time.time())
+                                         recipients_of(members, event.sender), time.time(),
+                                         device=sending_device(event))
             if message is None:
                 return NOT_SPAM
             verdict = await self.backend.check(message)
@@ -205,16 +222,82 @@ class SpimguardModule:
                         room_id, type(e).__name__, e)
         return NOT_SPAM
 
+    async def on_new_event(self, event: Any, state: Any) -> None:
+        """A local user leaving a direct chat is feedback about the others in it (they may
+        have just written a lure there): the engine may challenge their new session."""
+        try:
+            if event.type != "m.room.member" or not self.api.is_mine(event.state_key):
+                return
+            if event.content.get("membership") != "leave" or event.sender != event.state_key:
+                return
+            members = await self._members(event.room_id)
+            others = [u for u, m in members.items() if m == "join" and u != event.state_key]
+            if not 1 <= len(others) < self.config.dm_max_members:
+                return
+            now = time.time()
+            await self._feedback([FeedbackEvent(now, event.state_key, other, "leave",
+                                                event.room_id) for other in others])
+        except Exception as e:
+            log.warning("spimguard: could not read a leave (%s: %s)", type(e).__name__, e)
+
+    async def on_account_data(self, user_id: str, room_id: str | None, account_data_type: str,
+                              content: Any) -> None:
+        """``m.ignored_user_list`` is Matrix's block: each newly ignored user is blocked by
+        ``user_id``, each one dropped from the list unblocked."""
+        try:
+            if room_id is not None or account_data_type != "m.ignored_user_list":
+                return
+            ignored = content.get("ignored_users") if hasattr(content, "get") else None
+            now_set = frozenset(u for u in (ignored or {}) if isinstance(u, str))
+            before = self._ignored.get(user_id, frozenset())
+            self._bounded(self._ignored, user_id, now_set, REMEMBER_CONTACTS)
+            now = time.time()
+            events = [FeedbackEvent(now, user_id, u, "block") for u in sorted(now_set - before)]
+            events += [FeedbackEvent(now, user_id, u, "unblock")
+                       for u in sorted(before - now_set)]
+            if events:
+                await self._feedback(events)
+        except Exception as e:
+            log.warning("spimguard: could not read the ignore list of %s (%s: %s)", user_id,
+                        type(e).__name__, e)
+
+    async def _feedback(self, events: list[Event]) -> None:
+        for notice in await self.backend.observe(events):
+            await self._on_notice(notice)
+
+    async def _on_notice(self, notice: dict[str, Any]) -> None:
+        """An account action outside a message (recipients' feedback): a challenged session
+        is logged out at once, before it sends again."""
+        user, session = notice.get("user"), notice.get("session")
+        if isinstance(user, str) and isinstance(session, str):
+            await self.admin.logout(user, session)
+
+    async def unlock(self, user: str, moderator: str) -> None:
+        """A moderator's unlock: the engine forgets the lock or challenge, and a suspension
+        (or shadow-ban) that the lock applied is lifted."""
+        await self.backend.observe([UnlockEvent(time.time(), user)])
+        await self.admin.unlock(user)
+        log.warning("spimguard: %s unlocked %s", moderator, user)
+
     # -- verdicts as Matrix answers ----------------------------------------------------
 
     async def _enforce(self, message: MessageEvent, verdict: dict[str, Any],
                        content: Any = None) -> Answer:
         action = verdict.get("action")
         names = {s.get("name") for s in verdict.get("signals", [])}
+        session = verdict.get("session")
+        if isinstance(session, str) and verdict.get("account_action") == "challenge":
+            # a hijacked session: log that device out now (inline, then refuse: deleting
+            # it and delivering the event would fail Synapse's write of the event)
+            try:
+                await self.admin.logout(message.sender, session)
+            except Exception as e:
+                log.error("spimguard: could not log out device %s of %s (%s: %s)", session,
+                          message.sender, type(e).__name__, e)
         if verdict.get("account_action") == "lock" or "ACCOUNT_LOCKED" in names:
-            self._background("spimguard_lock", self._lock_account, message.sender)
+            self._background("spimguard_lock", self.admin.lock, message.sender)
         else:
-            self._suspended.discard(message.sender)  # unlocked since: may be locked again
+            self.admin.suspended.discard(message.sender)  # unlocked since: may lock again
         cid = verdict.get("campaign")
         if isinstance(cid, str) and self.config.redact_campaigns and \
                 cid not in self._taken_down and \
@@ -318,38 +401,6 @@ class SpimguardModule:
         log.info("spimguard: campaign %s taken down; %d delivered copies redacted",
                  campaign, redacted)
 
-    async def _lock_account(self, user: str) -> None:
-        if self.config.on_lock == "none" or user in self._suspended:
-            return
-        self._suspended.add(user)
-        token = await self._admin_token()
-        base = (self.config.admin_api_url or self.api.public_baseurl).rstrip("/")
-        quoted = urllib.parse.quote(user, safe="")
-        headers = {b"Authorization": [f"Bearer {token}".encode()]}
-        if self.config.on_lock == "suspend":
-            await self.api.http_client.put_json(
-                f"{base}/_synapse/admin/v1/suspend/{quoted}", {"suspend": True},
-                headers=headers)
-        else:
-            await self.api.http_client.post_json_get_json(
-                f"{base}/_synapse/admin/v1/users/{quoted}/shadow_ban", {}, headers=headers)
-        log.warning("spimguard: locked %s (%s through the admin API)", user,
-                    self.config.on_lock)
-
-    async def _admin_token(self) -> str:
-        """An access token of the module's own admin user, created on first use."""
-        if self._bot_token is None:
-            uid = self.bot_id
-            if await self.api.check_user_exists(uid) is None:
-                await self.api.register_user(self.config.bot_user, admin=True)
-            elif not await self.api.is_user_admin(uid):
-                await self.api.set_user_admin(uid, True)
-            # one fixed device: a restart gets a new token, not one more device
-            _, token, _, _ = await self.api.register_device(
-                uid, device_id="SPIMGUARD", initial_display_name="spimguard")
-            self._bot_token = token
-        return self._bot_token
-
     async def _notice(self, message: MessageEvent, verdict: dict[str, Any]) -> None:
         await self.api.sleep(0.05)  # after the message itself is in the room
         names = ", ".join(s.get("name", "?") for s in verdict.get("signals", [])[:3])
@@ -371,7 +422,7 @@ class SpimguardModule:
         own = state.get(("m.room.member", self.bot_id))
         if own is not None and own.content.get("membership") == "join":
             return
-        await self._admin_token()  # the bot user exists from here on
+        await self.admin.token()  # the bot user exists from here on
         await self.api.update_room_membership(inviter, self.bot_id, room_id, "invite")
         await self.api.update_room_membership(self.bot_id, self.bot_id, room_id, "join")
 
@@ -465,40 +516,3 @@ class _Window:
         if len(self._times) > self.MAX_KEYS:
             self._times.popitem(last=False)
         return len(times)
-
-
-class ReviewResource(DirectServeJsonResource):
-    """``GET /_spimguard/v1/held``: pending held messages; ``POST .../{event_id}/release``
-    or ``.../dismiss``: a moderator's decision. Server admins only."""
-
-    isLeaf = True
-
-    def __init__(self, module: SpimguardModule) -> None:
-        super().__init__()
-        self.module = module
-
-    async def _admin(self, request: Any) -> str:
-        requester = await self.module.api.get_user_by_req(request)
-        user = requester.user.to_string()
-        if not await self.module.api.is_user_admin(user):
-            raise SynapseError(403, "spimguard's review queue is for server admins",
-                               Codes.FORBIDDEN)
-        return user
-
-    async def _async_render_GET(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, {"held": self.module.queue.pending()}
-
-    async def _async_render_POST(self, request: Any) -> tuple[int, Any]:
-        moderator = await self._admin(request)
-        parts = [p.decode("utf-8", "replace") for p in request.postpath if p]
-        if len(parts) != 2 or parts[1] not in DECISIONS:
-            raise SynapseError(404, f"use {REVIEW_PATH}/EVENT_ID/release or .../dismiss",
-                               Codes.NOT_FOUND)
-        event_id, decision = urllib.parse.unquote(parts[0]), parts[1]
-        try:
-            await self.module.decide(event_id, decision, moderator)
-        except KeyError:
-            raise SynapseError(404, f"no pending held message {event_id}",
-                               Codes.NOT_FOUND) from None
-        return 200, {"event_id": event_id, "decision": decision}
