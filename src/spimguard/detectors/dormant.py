@@ -28,14 +28,12 @@ from typing import Any
 from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.metadata import DAY, facts
+from spimguard.detectors.metadata import DAY, IDLE, facts
 from spimguard.state.sessions import DORMANT
 
 __all__ = ["DormantDetector"]
 
 WINDOW = 3600.0
-#: An account silent this long is itself waking up.
-IDLE = 14 * DAY
 IDLE_FACTOR = 1.25
 #: Weight of the finding from a session that is not new.
 KNOWN_SESSION = 0.5

@@ -17,13 +17,17 @@ from spimguard.state.packed import hash32
 from spimguard.state.profiles import AccountProfile, contacts_of, profile_of
 from spimguard.state.sessions import Outreach, SessionBook, outreach_of, sessions_of
 
-__all__ = ["DAY", "DORMANT_AFTER", "FRESH", "ONE_NEW", "MetaFacts", "facts"]
+__all__ = ["DAY", "DORMANT_AFTER", "FRESH", "IDLE", "ONE_NEW", "MetaFacts", "facts"]
 
 DAY = 86_400.0
 #: A session counts as new for a day, at full strength for its first two hours.
 FRESH = 2 * 3600.0
 #: Weight of a new session whose login was new in device or network, not both.
 ONE_NEW = 0.5
+#: An old session that sent within this long is still in use (seconds).
+PARALLEL_WINDOW = 3600.0
+#: An account silent this long is itself waking up.
+IDLE = 14 * DAY
 #: A contact not written to for this long has gone quiet.
 DORMANT_AFTER = 30 * DAY
 #: Accounts need this many messages before "never wrote to them" means anything.
@@ -67,11 +71,15 @@ class MetaFacts:
     idle: float | None
     #: The account's sends in the last hour, from this session only when the
     #: message names its session (the owner's own phone is not the attacker's burst).
+    #: Recorded and read for new sessions (and waking accounts) only: empty otherwise.
     outreach: Outreach
     #: How much a finding from this session counts: 1 for a new session after a login
     #: from a new device *and* a new network, ONE_NEW when only one of them was new
     #: (a new phone at home, a trip with one's own laptop), 0 for a known session.
     suspicion: float
+    #: Another session of the account, not new, sent within PARALLEL_WINDOW while
+    #: this new one is active: the owner is still there, on their own device.
+    parallel: bool
     #: All of the account's sends in the last hour (what is stored back).
     everything: Outreach
     book: SessionBook | None
@@ -104,33 +112,50 @@ def _compute(ctx: MessageContext) -> MetaFacts:
     else:
         new = new_login
         age = max(now - login_ts, 0.0) if new and login_ts is not None else 0.0
-    dormant: set[int] = set()
-    answering = {hash32(r) for r in msg.recipients[:MAX_REPLY_CHECKED]
-                 if _awaits_answer(ctx, prof, r)}
-    recipients = msg.recipients[:MAX_LOOKED_AT]
-    if prof is not None and prof.messages >= MIN_HISTORY and len(msg.recipients) <= DIRECT_MAX * 4:
-        for i, r in enumerate(recipients):
-            wrote = prof.last_wrote(r)
-            if wrote is not None and now - wrote <= DORMANT_AFTER:
-                continue
-            h = hash32(r)
-            if i < MAX_REPLY_CHECKED and (h in answering or not _knows(ctx, r)):
-                continue
-            dormant.add(h)
-    size = msg.size
-    if size is None and msg.text is not None:
-        size = len(msg.text.encode("utf-8", "replace"))
     idle = None
     if book is not None and book.last_message is not None:
         idle = max(now - book.last_message, 0.0)
-    outreach = outreach_of(store, msg.sender, now)
+    # who is dormant, who is being answered and what the session sent lately matter
+    # only for a new session (or an account waking up): for the owner's own sessions,
+    # nearly every message, none of it is read
+    looking = new or (idle is not None and idle >= IDLE)
+    dormant: set[int] = set()
+    answering: set[int] = set()
+    if looking:
+        answering = {hash32(r) for r in msg.recipients[:MAX_REPLY_CHECKED]
+                     if _awaits_answer(ctx, prof, r)}
+        dormant = _dormant(ctx, prof, answering)
+    size = msg.size
+    if size is None and msg.text is not None:
+        size = len(msg.text.encode("utf-8", "replace"))
+    outreach = outreach_of(store, msg.sender, now) if looking else Outreach()
     mine = outreach if not session else Outreach(
         [e for e in outreach.entries if e.session == session])
     everywhere = new_login and prof is not None and prof.new_login_everywhere
     suspicion = (1.0 if everywhere else ONE_NEW) if new else 0.0
+    parallel = bool(new and session and book is not None and any(
+        k != session and not s.new and 0.0 <= now - s.last_seen <= PARALLEL_WINDOW
+        for k, s in book.sessions.items()))
     return MetaFacts(session, new, age, new_login, everywhere, churn, frozenset(dormant),
                      frozenset(answering), size, len(msg.recipients) <= DIRECT_MAX, idle,
-                     mine, suspicion, outreach, book)
+                     mine, suspicion, parallel, outreach, book)
+
+
+def _dormant(ctx: MessageContext, prof: AccountProfile | None, answering: set[int]
+             ) -> set[int]:
+    msg, now = ctx.message, ctx.now
+    out: set[int] = set()
+    if prof is None or prof.messages < MIN_HISTORY or len(msg.recipients) > DIRECT_MAX * 4:
+        return out
+    for i, r in enumerate(msg.recipients[:MAX_LOOKED_AT]):
+        wrote = prof.last_wrote(r)
+        if wrote is not None and now - wrote <= DORMANT_AFTER:
+            continue
+        h = hash32(r)
+        if i < MAX_REPLY_CHECKED and (h in answering or not _knows(ctx, r)):
+            continue
+        out.add(h)
+    return out
 
 
 def _knows(ctx: MessageContext, recipient: str) -> bool:

@@ -49,6 +49,11 @@ __all__ = ["SessionDetector"]
 CHURN = 4
 #: Strength after the first FRESH hours, up to a day.
 LATE = 0.6
+#: PARALLEL_SESSION's strength when the login was new in device or network, not both.
+PARALLEL_ONE_NEW = 0.2
+#: The session book is written again after this long (seconds) even when no session
+#: was added: its times need no finer grain.
+REWRITE_AFTER = 60.0
 #: A login where only the device or only the network is new (a new phone at home).
 ONE_NEW = 0.6
 #: A device id first seen without any new login nearby (the login may predate the
@@ -59,6 +64,10 @@ UNCONFIRMED = 0.5
 class SessionDetector(DetectorBase):
     name = "session"
     signals = (
+        SignalSpec("PARALLEL_SESSION", 5.0, "A new session sends while one of the "
+                   "account's old devices sent within the hour: 1 when the new session's "
+                   "login was new in device and network, 0.2 when only in one of them. Needs "
+                   "device ids."),
         SignalSpec("NEW_SESSION", 3.0, "The message comes from a session the account never "
                    "used before: a new device id, or (without one) a login from a new device, "
                    "client or network in the last day. 1 in the first 2 hours, 0.6 up to a "
@@ -97,7 +106,17 @@ class SessionDetector(DetectorBase):
         if f.churn >= CHURN:
             strength = 0.25
             detail += f" ({f.churn} new device ids in a day: ids churn)"
-        return (Hit("NEW_SESSION", strength, detail),)
+            return (Hit("NEW_SESSION", strength, detail),)
+        hits = [Hit("NEW_SESSION", strength, detail)]
+        if f.parallel:
+            # the owner's own device is in use this hour while a device from a new
+            # network writes too: two people on one account (a phone and a new laptop at
+            # home is common, hence the small share when only one of them is new)
+            hits.append(Hit("PARALLEL_SESSION", 1.0 if f.new_everywhere else PARALLEL_ONE_NEW,
+                            "the account's own device sent within the hour too"
+                            + (" (this session: new device on a new network)"
+                               if f.new_everywhere else "")))
+        return hits
 
     def observe(self, event: Event, now: float) -> None:
         if not isinstance(event, MessageEvent) or self.store is None:
@@ -111,16 +130,20 @@ class SessionDetector(DetectorBase):
             f, book = None, sessions_of(store, event.sender, now)
         book = book if book is not None else SessionBook()
         session = hash32(event.device) if event.device else 0
+        changed = book.last_message is None or now - book.last_message >= REWRITE_AFTER
         if session:
+            added = session not in book.sessions
             s = book.see(session, now)
             if s.messages == 0 and f is not None and f.new_session:
                 s.new = True  # the account's first device id, right after a new login
             s.last_seen = now
             s.messages += 1
-        book.last_message = now
-        store.set(session_key(event.sender), book.to_bytes(), now, SESSION_TTL)
-        if f is None:
-            return
+            changed = changed or added
+        if changed:  # the book's times are kept to the minute: most messages write nothing
+            book.last_message = now
+            store.set(session_key(event.sender), book.to_bytes(), now, SESSION_TTL)
+        if f is None or not f.new_session:
+            return  # the owner's own sessions: no outreach kept (see metadata.facts)
         flags = (NEW_SESSION if f.new_session else 0) | (
             DIRECT if len(event.recipients) <= DIRECT_MAX else 0)
         size = f.size or 0

@@ -32,14 +32,12 @@ from synapse.logging.context import make_deferred_yieldable, run_in_background
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.module_api.errors import Codes
 from synapse.spam_checker_api import RegistrationBehaviour
-from synapse.util.frozenutils import unfreeze
 from twisted.internet import reactor
 
 from spimguard.core.events import (
     AccountEvent,
     ContactEvent,
     Event,
-    FeedbackEvent,
     MessageEvent,
     ReportEvent,
     UnlockEvent,
@@ -54,7 +52,10 @@ from spimguard.interfaces.synapse.events import (
     recipients_of,
     sending_device,
 )
+from spimguard.interfaces.synapse.feedback import FeedbackHooks
+from spimguard.interfaces.synapse.limits import Window
 from spimguard.interfaces.synapse.review import ReviewQueue
+from spimguard.interfaces.synapse.rooms import NOTICE, post_notice, queue_for_review, take_down
 from spimguard.interfaces.synapse.web import (
     ACCOUNTS_PATH,
     REVIEW_PATH,
@@ -69,7 +70,6 @@ log = logging.getLogger("spimguard.synapse")
 ACTION = "org.spimguard.action"
 REASON = "org.spimguard.reason"
 SIGNALS = "org.spimguard.signals"
-NOTICE = "org.spimguard.notice"
 RELEASED = "org.spimguard.released"
 #: Delivered events remembered (room, sender) so a campaign's copies can be redacted.
 REMEMBER_EVENTS = 100_000
@@ -97,19 +97,19 @@ class SpimguardModule:
         self._rooms: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self._taken_down: set[str] = set()
         self.admin = AdminActions(api, config, api.get_qualified_user_id(config.bot_user))
-        #: Who each local user ignores (Matrix's block), to tell new blocks from old.
-        self._ignored: OrderedDict[str, frozenset[str]] = OrderedDict()
         #: Single-use marks of the events the module sends itself (notices, released
         #: messages): checked once, then forgotten, so a copy of one is checked as usual.
         self._own: set[str] = set()
         self.queue = ReviewQueue(config.data_dir)
         self.bot_id = api.get_qualified_user_id(config.bot_user)
-        self._registrations = _Window(3600.0)
+        self._registrations = Window(3600.0)
         api.register_web_resource(REVIEW_PATH, ReviewResource(self))
         api.register_web_resource(ACCOUNTS_PATH, AccountsResource(self))
         api.register_account_validity_callbacks(on_user_registration=self.on_user_registration)
-        api.register_third_party_rules_callbacks(on_new_event=self.on_new_event)
-        api.register_account_data_callbacks(on_account_data_updated=self.on_account_data)
+        self.feedback = FeedbackHooks(self)
+        api.register_third_party_rules_callbacks(on_new_event=self.feedback.on_new_event)
+        api.register_account_data_callbacks(
+            on_account_data_updated=self.feedback.on_account_data)
         api.register_spam_checker_callbacks(
             check_event_for_spam=self.check_event_for_spam,
             check_login_for_spam=self.check_login_for_spam,
@@ -222,56 +222,6 @@ class SpimguardModule:
                         room_id, type(e).__name__, e)
         return NOT_SPAM
 
-    async def on_new_event(self, event: Any, state: Any) -> None:
-        """A local user leaving a direct chat is feedback about the others in it (they may
-        have just written a lure there): the engine may challenge their new session."""
-        try:
-            if event.type != "m.room.member" or not self.api.is_mine(event.state_key):
-                return
-            if event.content.get("membership") != "leave" or event.sender != event.state_key:
-                return
-            members = await self._members(event.room_id)
-            others = [u for u, m in members.items() if m == "join" and u != event.state_key]
-            if not 1 <= len(others) < self.config.dm_max_members:
-                return
-            now = time.time()
-            await self._feedback([FeedbackEvent(now, event.state_key, other, "leave",
-                                                event.room_id) for other in others])
-        except Exception as e:
-            log.warning("spimguard: could not read a leave (%s: %s)", type(e).__name__, e)
-
-    async def on_account_data(self, user_id: str, room_id: str | None, account_data_type: str,
-                              content: Any) -> None:
-        """``m.ignored_user_list`` is Matrix's block: each newly ignored user is blocked by
-        ``user_id``, each one dropped from the list unblocked."""
-        try:
-            if room_id is not None or account_data_type != "m.ignored_user_list":
-                return
-            ignored = content.get("ignored_users") if hasattr(content, "get") else None
-            now_set = frozenset(u for u in (ignored or {}) if isinstance(u, str))
-            before = self._ignored.get(user_id, frozenset())
-            self._bounded(self._ignored, user_id, now_set, REMEMBER_CONTACTS)
-            now = time.time()
-            events = [FeedbackEvent(now, user_id, u, "block") for u in sorted(now_set - before)]
-            events += [FeedbackEvent(now, user_id, u, "unblock")
-                       for u in sorted(before - now_set)]
-            if events:
-                await self._feedback(events)
-        except Exception as e:
-            log.warning("spimguard: could not read the ignore list of %s (%s: %s)", user_id,
-                        type(e).__name__, e)
-
-    async def _feedback(self, events: list[Event]) -> None:
-        for notice in await self.backend.observe(events):
-            await self._on_notice(notice)
-
-    async def _on_notice(self, notice: dict[str, Any]) -> None:
-        """An account action outside a message (recipients' feedback): a challenged session
-        is logged out at once, before it sends again."""
-        user, session = notice.get("user"), notice.get("session")
-        if isinstance(user, str) and isinstance(session, str):
-            await self.admin.logout(user, session)
-
     async def unlock(self, user: str, moderator: str) -> None:
         """A moderator's unlock: the engine forgets the lock or challenge, and a suspension
         (or shadow-ban) that the lock applied is lifted."""
@@ -303,14 +253,14 @@ class SpimguardModule:
                 cid not in self._taken_down and \
                 ("CAMPAIGN_TAKEDOWN" in names or await self.backend.campaign_is_spam(cid)):
             self._taken_down.add(cid)
-            self._background("spimguard_takedown", self._take_down, cid)
+            self._background("spimguard_takedown", take_down, self, cid)
         if action in ("allow", "warn"):
             self._remember(message)
             if action == "warn" and self.config.warn_notice:
-                self._background("spimguard_notice", self._notice, message, verdict)
+                self._background("spimguard_notice", post_notice, self, message, verdict)
             return NOT_SPAM
         if action == "hold" and content is not None:
-            self._queue_for_review(message, verdict, content)
+            queue_for_review(self, message, verdict, content)
         return self._refusal(verdict, "message")
 
     def _refusal(self, verdict: dict[str, Any], what: str) -> Refusal:
@@ -380,52 +330,6 @@ class SpimguardModule:
             self._bounded(self._events, message.id, (message.room, message.sender),
                           REMEMBER_EVENTS)
 
-    async def _take_down(self, campaign: str) -> None:
-        ids = await self.backend.takedown(campaign)
-        redacted = 0
-        for event_id in ids:
-            where = self._events.pop(event_id, None)
-            if where is None:
-                continue  # delivered by another worker, or forgotten
-            room, sender = where
-            try:
-                await self.api.create_and_send_event_into_room({
-                    "type": "m.room.redaction", "room_id": room, "sender": sender,
-                    "redacts": event_id,
-                    "content": {"redacts": event_id,
-                                "reason": f"spimguard: spam campaign {campaign}"}})
-                redacted += 1
-            except Exception as e:
-                log.warning("spimguard: could not redact %s (%s: %s)", event_id,
-                            type(e).__name__, e)
-        log.info("spimguard: campaign %s taken down; %d delivered copies redacted",
-                 campaign, redacted)
-
-    async def _notice(self, message: MessageEvent, verdict: dict[str, Any]) -> None:
-        await self.api.sleep(0.05)  # after the message itself is in the room
-        names = ", ".join(s.get("name", "?") for s in verdict.get("signals", [])[:3])
-        body = ("\u26a0\ufe0f spimguard: the message above may be spam or phishing "
-                f"({names}). Do not open links or share codes you did not expect.")
-        sender = message.sender
-        if self.config.notice_from == "bot" and message.room is not None:
-            await self._bot_in_room(message.room, message.sender)
-            sender = self.bot_id
-        await self.api.create_and_send_event_into_room({
-            "type": "m.room.message", "room_id": message.room, "sender": sender,
-            "content": {"msgtype": "m.notice", "body": body,
-                        "m.relates_to": {"m.in_reply_to": {"event_id": message.id}},
-                        NOTICE: {"event_id": message.id, "mark": self._mark()}}})
-
-    async def _bot_in_room(self, room_id: str, inviter: str) -> None:
-        """The bot joins the room (invited by a member) unless it is in it already."""
-        state = await self.api.get_room_state(room_id, [("m.room.member", self.bot_id)])
-        own = state.get(("m.room.member", self.bot_id))
-        if own is not None and own.content.get("membership") == "join":
-            return
-        await self.admin.token()  # the bot user exists from here on
-        await self.api.update_room_membership(inviter, self.bot_id, room_id, "invite")
-        await self.api.update_room_membership(self.bot_id, self.bot_id, room_id, "join")
-
     def _mark(self) -> str:
         mark = secrets.token_urlsafe(16)
         self._own.add(mark)
@@ -440,20 +344,6 @@ class SpimguardModule:
                 self._own.discard(mark)
                 return True
         return False
-
-    def _queue_for_review(self, message: MessageEvent, verdict: dict[str, Any],
-                          content: Any) -> None:
-        """Into the review queue (``data_dir/held.jsonl``), with the original content so a
-        moderator can release the message as it was sent."""
-        try:
-            self.queue.add({"ts": message.ts, "event_id": message.id, "room_id": message.room,
-                            "sender": message.sender, "recipients": list(message.recipients),
-                            "body": message.text, "formatted_body": message.html,
-                            "content": unfreeze(content), "verdict": verdict})
-        except (OSError, TypeError, ValueError) as e:
-            log.error("spimguard: could not queue %s for review (%s)", message.id, e)
-
-    # -- moderators: the review queue over HTTP ------------------------------------------
 
     async def decide(self, event_id: str, decision: str, moderator: str) -> dict[str, Any]:
         """Release (send it as it was, and teach the engine it was ham) or dismiss (spam)."""
@@ -497,22 +387,3 @@ class SpimguardModule:
         store.move_to_end(key)
         if len(store) > limit:
             store.popitem(last=False)
-
-
-class _Window:
-    """Events per key in the last ``seconds`` (registrations per IP), bounded in keys."""
-
-    MAX_KEYS = 100_000
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._times: OrderedDict[str, list[float]] = OrderedDict()
-
-    def take(self, key: str, now: float) -> int:
-        """Count one more for ``key``; how many within the window, this one included."""
-        times = [t for t in self._times.pop(key, []) if now - t < self.seconds]
-        times.append(now)
-        self._times[key] = times[-10_000:]
-        if len(self._times) > self.MAX_KEYS:
-            self._times.popitem(last=False)
-        return len(times)
