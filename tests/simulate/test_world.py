@@ -57,3 +57,43 @@ def test_owners_log_in_before_they_write() -> None:
             first_login.setdefault(e["user"], e["ts"])
         if e["type"] == "message":
             assert first_login[e["sender"]] <= e["ts"]
+
+
+def test_encrypted_conversations_carry_metadata_only() -> None:
+    from spimguard.simulate import WorldOptions
+    from spimguard.simulate.identity import megolm_size
+
+    edges = [(str(a), str(b), 100.0 + 50 * i) for i, (a, b) in
+             enumerate([(1, 2), (2, 1), (3, 4), (4, 3), (1, 3), (3, 1)] * 5)]
+    half = World(edges, start=90.0, end=10_000.0, seed=3, ham=POOL,
+                 options=WorldOptions(encrypted=0.5, block_ham=0.0))
+    messages = [e for e in _events(half) if e["type"] == "message"]
+    pairs: dict[tuple[str, ...], set[bool]] = {}
+    for m in messages:
+        assert m["device"]  # every message names its sending device
+        parse_event(m)
+        pair = tuple(sorted((m["sender"], m["recipients"][0])))
+        pairs.setdefault(pair, set()).add(bool(m.get("encrypted")))
+        if m.get("encrypted"):
+            assert "text" not in m and m["size"] > 0
+    assert all(len(v) == 1 for v in pairs.values())  # a conversation is encrypted or not
+    assert {True, False} == set().union(*pairs.values())
+    # a short message's ciphertext is a few hundred base64 characters, and grows with it
+    assert 150 < megolm_size("hi") < megolm_size("hi" * 100)
+    none = World(edges, start=90.0, end=10_000.0, seed=3, ham=POOL,
+                 options=WorldOptions(devices=False))
+    assert not any("device" in e or e.get("encrypted") for e in _events(none)
+                   if e["type"] == "message")
+
+
+def test_recipients_block_some_senders_minutes_later() -> None:
+    from spimguard.simulate import WorldOptions
+
+    world = World(EDGES * 1, start=90.0, end=20_000.0, seed=0, ham=POOL,
+                  options=WorldOptions(block_ham=1.0))
+    events = _events(world)
+    blocks = [e for e in events if e["type"] == "feedback"]
+    assert blocks and all(e["op"] == "block" for e in blocks)
+    sent = {(m["recipients"][0], m["sender"]): m["ts"] for m in events if m["type"] == "message"}
+    for b in blocks:
+        assert 60.0 <= b["ts"] - sent[(b["user"], b["sender"])] <= 1800.0
