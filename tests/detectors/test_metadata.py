@@ -242,3 +242,29 @@ def test_escalation_settings_are_checked() -> None:
         Policy.from_dict({"account": {"escalation": {"nope": 1}}})
     with pytest.raises(PolicyError, match="positive"):
         Policy.from_dict({"account": {"escalation": {"session_score": -1}}})
+
+
+def test_a_patient_session_from_a_new_place_must_step_up_but_plaintext_is_left_to_text() -> None:
+    eng = build_engine()
+    t = established(eng)
+    eng.observe(LoginEvent(t, "alice", ip="203.0.113.9", device="python-requests/2.31"))
+    # two messages an hour to the usual friends: nothing but the session is odd
+    verdicts = [eng.check(enc(t + 60 + 1800 * i, f"p{i}", "alice", FRIENDS[i % 8], "EVIL1", 300))
+                for i in range(8)]
+    n = first_action(verdicts)
+    assert n == 6, [(v.action, [s.name for s in v.signals]) for v in verdicts]
+    assert verdicts[n - 1].session == "EVIL1" and verdicts[n - 1].action.stops
+    assert "SESSION_REACH" in {s.name for s in verdicts[n - 1].signals}
+    # an unlock: the owner vouched for the session, which is no longer new
+    eng.observe(UnlockEvent(t + 20_000, "alice"))
+    later = eng.check(enc(t + 20_100, "p9", "alice", FRIENDS[9], "EVIL1", 300))
+    assert later.account_action is None and "NEW_SESSION" not in {s.name for s in later.signals}
+    # the same pace in plaintext from a fresh session: judged by the words
+    eng2 = build_engine()
+    t2 = established(eng2)
+    eng2.observe(LoginEvent(t2, "alice", ip="203.0.113.9", device="laptop"))
+    plain = [eng2.check(MessageEvent(t2 + 60 + 1800 * i, f"q{i}", "alice", (FRIENDS[i % 8],),
+                                     "are we still on for dinner tonight?", device="LAPTOP"))
+             for i in range(8)]
+    assert all(v.account_action is None for v in plain)
+    assert not any("SESSION_REACH" in {s.name for s in v.signals} for v in plain)

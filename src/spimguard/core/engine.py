@@ -197,6 +197,7 @@ class Engine:
                 signals = (*signals, Signal("ESCALATED", 0.0, finding.reason))
         if target is not None:
             self.escalation.challenge_session(self.store, message.sender, session, now)
+            floor = self.policy.challenged_messages  # this message too: the session is out
         if floor is not None and floor.rank > action.rank:
             action = floor
         if new_session and message.device:

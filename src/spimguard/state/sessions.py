@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from spimguard.state.base import Store
 
-__all__ = ["ANSWER", "DIRECT", "DORMANT", "MAX_SESSIONS", "NEW_SESSION", "OUTREACH_WINDOW",
+__all__ = ["ANSWER", "DIRECT", "DORMANT", "MAX_REACHED", "MAX_SESSIONS", "NEW_SESSION",
+           "OUTREACH_WINDOW",
            "SESSION_TTL", "Outreach", "OutreachEntry", "Session", "SessionBook",
            "outreach_key", "outreach_of", "session_key", "sessions_of"]
 
@@ -36,9 +37,11 @@ OUTREACH_WINDOW = 3600.0
 SESSION_TTL = 90 * 86400.0
 
 _BOOK_HEAD = struct.Struct("<BBI")  # version, sessions, last message time
-_SESSION = struct.Struct("<IIIIB")  # key, first seen, last seen, messages, flags
+_SESSION = struct.Struct("<IIIIBB")  # key, first/last seen, messages, flags, reached
+#: People a new session wrote to, remembered (as hashes) for its first day.
+MAX_REACHED = 16
 _ENTRY = struct.Struct("<IIIIB")  # time, recipient, size, session, flags
-_VERSION = 1
+_VERSION = 2
 _NEW = 1
 
 #: Outreach entry flags.
@@ -58,6 +61,9 @@ class Session:
     messages: int = 0
     #: It appeared after the account already had another session.
     new: bool = False
+    #: Whom a new session wrote to (hashes, up to MAX_REACHED): a thief's session
+    #: reaches many of the victim's friends; it is kept for new sessions only.
+    reached: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -82,9 +88,12 @@ class SessionBook:
 
     def to_bytes(self) -> bytes:
         parts = [_BOOK_HEAD.pack(_VERSION, len(self.sessions), _u32(self.last_message or 0))]
-        parts.extend(_SESSION.pack(s.key, _u32(s.first_seen), _u32(s.last_seen),
-                                   min(s.messages, 0xFFFFFFFF), _NEW if s.new else 0)
-                     for s in self.sessions.values())
+        for s in self.sessions.values():
+            reached = sorted(s.reached)[:MAX_REACHED]
+            parts.append(_SESSION.pack(s.key, _u32(s.first_seen), _u32(s.last_seen),
+                                       min(s.messages, 0xFFFFFFFF), _NEW if s.new else 0,
+                                       len(reached)))
+            parts.append(struct.pack(f"<{len(reached)}I", *reached))
         return b"".join(parts)
 
     @classmethod
@@ -94,11 +103,14 @@ class SessionBook:
             if version != _VERSION:
                 raise ValueError(f"stored sessions have version {version}")
             book = cls(last_message=float(last) if last else None)
-            for i in range(n):
-                k, first, seen, msgs, flags = _SESSION.unpack_from(
-                    raw, _BOOK_HEAD.size + i * _SESSION.size)
+            off = _BOOK_HEAD.size
+            for _ in range(n):
+                k, first, seen, msgs, flags, nr = _SESSION.unpack_from(raw, off)
+                off += _SESSION.size
+                reached = set(struct.unpack_from(f"<{nr}I", raw, off))
+                off += 4 * nr
                 book.sessions[k] = Session(k, float(first), float(seen), msgs,
-                                           bool(flags & _NEW))
+                                           bool(flags & _NEW), reached)
         except struct.error as e:
             raise ValueError(f"not stored sessions: {e}") from None
         return book
