@@ -89,7 +89,7 @@ def facts(ctx: MessageContext) -> MetaFacts:
     got = ctx.memo.get(_MEMO)
     if got is None:
         got = ctx.memo[_MEMO] = _compute(ctx)
-    return got  # type: ignore[no-any-return]
+    return got
 
 
 def _compute(ctx: MessageContext) -> MetaFacts:

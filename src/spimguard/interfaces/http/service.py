@@ -11,6 +11,7 @@ state through Redis.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -83,6 +84,10 @@ class ServiceConfig:
 STANDING_REFRESH = 1.0
 
 
+def _status_value(log: VerdictLog, key: str) -> float:
+    return float(log.status()[key])
+
+
 class _Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -114,7 +119,7 @@ class _Metrics:
                          ("dropped", "Verdicts dropped after the disk refused them too long"),
                          ("restarts", "Times the verdict log writer was started again")):
             g = Gauge(f"spimguard_verdict_log_{key}", doc, registry=r)
-            g.set_function(lambda k=key: float(log.status()[k]))
+            g.set_function(functools.partial(_status_value, log, key))
         ok = Gauge("spimguard_verdict_log_ok", "1 while the verdict log writes normally",
                    registry=r)
         ok.set_function(lambda: float(log.status()["ok"]))

@@ -91,7 +91,7 @@ class AdminActions:
             raise RuntimeError(f"deleting device {device} of {user}: HTTP {resp.code} "
                                f"{body[:200]!r}")
         log.warning("spimguard: logged out device %s of %s (session challenged)", device, user)
-        return resp.code == 200
+        return bool(resp.code == 200)
 
     async def unlock(self, user: str) -> None:
         """Lift the suspension (or shadow-ban) that a lock applied."""

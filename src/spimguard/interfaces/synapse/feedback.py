@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from spimguard.core.events import Event, FeedbackEvent
@@ -70,8 +71,8 @@ class FeedbackHooks:
             log.warning("spimguard: could not read the ignore list of %s (%s: %s)", user_id,
                         type(e).__name__, e)
 
-    async def _feedback(self, events: list[Event]) -> None:
-        for notice in await self.module.backend.observe(events):
+    async def _feedback(self, events: Sequence[Event]) -> None:
+        for notice in await self.module.backend.observe(list(events)):
             await self._on_notice(notice)
 
     async def _on_notice(self, notice: dict[str, Any]) -> None:
