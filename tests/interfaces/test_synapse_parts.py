@@ -195,3 +195,22 @@ def test_the_remote_backend_speaks_the_service_api(tmp_path: Path) -> None:
     [report] = app.state.service.ledger.reports()
     assert report["moderator"] and report["label"] == "spam" and report["message_id"] == "$m1"
     client.close()
+
+
+def test_matrix_event_reports_become_user_reports_and_bad_rows_are_skipped(
+        tmp_path: Path) -> None:
+    from spimguard.interfaces.synapse.feedback import _read_offset, _report_event, _write_offset
+
+    r = _report_event({"user_id": "@r:x", "event_id": "$e", "sender": "@s:x",
+                       "reason": "spam!" * 200, "received_ts": 1_700_000_000_000})
+    assert r is not None and (r.reporter, r.message_id, r.sender, r.label, r.ts) == (
+        "@r:x", "$e", "@s:x", "spam", 1_700_000_000.0)
+    assert r.reason is not None and len(r.reason) == 512
+    for bad in (None, [], {"user_id": 5, "event_id": "$e"}, {"user_id": "@r:x"}):
+        assert _report_event(bad) is None
+    path = tmp_path / "reports.offset"
+    assert _read_offset(path) == 0
+    _write_offset(path, 42)
+    assert _read_offset(path) == 42
+    path.write_text("garbage")
+    assert _read_offset(path) == 0

@@ -184,3 +184,44 @@ def test_a_hijacked_session_in_encrypted_rooms_is_logged_out_within_the_burst(
     assert "M_FORBIDDEN" in outcomes and outcomes[-1] != "M_FORBIDDEN", outcomes
     assert set(outcomes) <= {"delivered", "M_FORBIDDEN", "M_UNKNOWN_TOKEN", "refused"}, outcomes
     assert not hs.is_suspended(victim)  # the owner was never locked out
+
+
+def test_matrix_reports_from_encrypted_rooms_reach_the_engine(
+        homeserver_factory: HomeserverFactory, tmp_path: Path) -> None:
+    """Matrix reports reach no module callback: the module reads them from the admin API.
+    Two friends report an encrypted message (the server cannot read it; the report names
+    the event and its sender); the sender's next message carries REPORTED_SENDER."""
+    import sqlite3
+    import time
+
+    hs = homeserver_factory(modules=[_embedded(tmp_path, poll_reports=0.5)])
+    alice, alice_pw = hs.register_user("alice")
+    others = [hs.register_user(name) for name in ("bob", "carol")]
+    event_ids: list[tuple[str, str, str]] = []  # (room, event, reporter token)
+
+    async def scenario() -> None:
+        async with e2ee.encrypted_client(hs, alice, alice_pw, tmp_path / "nio-a") as a:
+            for i, (user, pw) in enumerate(others):
+                async with e2ee.encrypted_client(hs, user, pw, tmp_path / f"nio-{i}") as o:
+                    room = await e2ee.open_encrypted_dm(o, a)
+                    resp = await e2ee.send_encrypted_text(a, room, "claim your gift card")
+                    assert _kind(resp) == "RoomSendResponse", resp
+                    event_ids.append((room, resp.event_id, str(o.access_token)))
+            for room, event_id, token in event_ids:
+                hs.request("POST", f"/_matrix/client/v3/rooms/{room}/report/{event_id}",
+                           {"reason": "phishing", "score": -100}, token=token)
+            deadline = time.monotonic() + 15
+            names: set[str] = set()
+            while time.monotonic() < deadline and "REPORTED_SENDER" not in names:
+                await asyncio.sleep(1.0)
+                resp = await e2ee.send_encrypted_text(a, event_ids[0][0], "hello?")
+                assert _kind(resp) == "RoomSendResponse", resp
+                await asyncio.sleep(0.5)  # the verdict log writes in the background
+                with sqlite3.connect(tmp_path / "sg" / "verdicts.sqlite") as db:
+                    row = db.execute("SELECT signals FROM verdicts WHERE message_id = ?",
+                                     (resp.event_id,)).fetchone()
+                names = {s["name"] for s in json.loads(row[0])} if row else set()
+            assert "REPORTED_SENDER" in names, names
+
+    asyncio.run(scenario())
+    assert (tmp_path / "sg" / "reports.offset").read_text().strip() == "2"

@@ -51,11 +51,11 @@ class AdminActions:
             self._token = token
         return self._token
 
-    def _url(self, path: str) -> str:
+    def url(self, path: str) -> str:
         base = (self.config.admin_api_url or self.api.public_baseurl).rstrip("/")
         return f"{base}{path}"
 
-    async def _headers(self) -> dict[bytes, list[bytes]]:
+    async def headers(self) -> dict[bytes, list[bytes]]:
         return {b"Authorization": [f"Bearer {await self.token()}".encode()]}
 
     async def lock(self, user: str) -> None:
@@ -63,14 +63,14 @@ class AdminActions:
             return
         self.suspended.add(user)
         quoted = urllib.parse.quote(user, safe="")
-        headers = await self._headers()
+        headers = await self.headers()
         if self.config.on_lock == "suspend":
             await self.api.http_client.put_json(
-                self._url(f"/_synapse/admin/v1/suspend/{quoted}"), {"suspend": True},
+                self.url(f"/_synapse/admin/v1/suspend/{quoted}"), {"suspend": True},
                 headers=headers)
         else:
             await self.api.http_client.post_json_get_json(
-                self._url(f"/_synapse/admin/v1/users/{quoted}/shadow_ban"), {},
+                self.url(f"/_synapse/admin/v1/users/{quoted}/shadow_ban"), {},
                 headers=headers)
         log.warning("spimguard: locked %s (%s through the admin API)", user,
                     self.config.on_lock)
@@ -80,7 +80,7 @@ class AdminActions:
         False when it was already gone (or is the module's own)."""
         if self.config.on_session != "logout" or (user == self.bot_id and device == BOT_DEVICE):
             return False
-        url = self._url("/_synapse/admin/v2/users/"
+        url = self.url("/_synapse/admin/v2/users/"
                         f"{urllib.parse.quote(user, safe='')}/devices/"
                         f"{urllib.parse.quote(device, safe='')}")
         token = await self.token()
@@ -99,12 +99,12 @@ class AdminActions:
         if self.config.on_lock == "none":
             return
         quoted = urllib.parse.quote(user, safe="")
-        headers = await self._headers()
+        headers = await self.headers()
         if self.config.on_lock == "suspend":
             await self.api.http_client.put_json(
-                self._url(f"/_synapse/admin/v1/suspend/{quoted}"), {"suspend": False},
+                self.url(f"/_synapse/admin/v1/suspend/{quoted}"), {"suspend": False},
                 headers=headers)
         else:
             await self.api.http_client.request(
-                "DELETE", self._url(f"/_synapse/admin/v1/users/{quoted}/shadow_ban"),
+                "DELETE", self.url(f"/_synapse/admin/v1/users/{quoted}/shadow_ban"),
                 headers=Headers(headers))

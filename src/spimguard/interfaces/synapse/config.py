@@ -52,6 +52,8 @@ class SynapseConfig:
     #: that device through the admin API (its token dies; the owner's other devices go
     #: on), ``none`` only refuses its messages.
     on_session: str = "logout"
+    #: Seconds between reads of new Matrix event reports (admin API); 0: never.
+    poll_reports: float = 10.0
     #: Base URL of this homeserver's client API for the admin calls (default: public_baseurl).
     admin_api_url: str | None = None
     #: Redact the delivered copies of a campaign once it is taken down.
@@ -99,6 +101,11 @@ def parse_config(raw: Any) -> SynapseConfig:
             if not isinstance(raw[name], bool):
                 raise ConfigError(f"spimguard: {name} must be true or false")
             out[name] = raw[name]
+    if "poll_reports" in raw:
+        t = raw["poll_reports"]
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 3600:
+            raise ConfigError("spimguard: poll_reports must be seconds in [0, 3600]")
+        out["poll_reports"] = float(t)
     if "timeout" in raw:
         t = raw["timeout"]
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 60:

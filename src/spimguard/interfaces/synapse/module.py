@@ -107,6 +107,9 @@ class SpimguardModule:
         api.register_web_resource(ACCOUNTS_PATH, AccountsResource(self))
         api.register_account_validity_callbacks(on_user_registration=self.on_user_registration)
         self.feedback = FeedbackHooks(self)
+        if config.poll_reports > 0:
+            api.looping_background_call(self.feedback.poll_reports,
+                                        config.poll_reports * 1000.0, desc="spimguard_reports")
         api.register_third_party_rules_callbacks(on_new_event=self.feedback.on_new_event)
         api.register_account_data_callbacks(
             on_account_data_updated=self.feedback.on_account_data)
