@@ -324,17 +324,13 @@ class Engine:
             return
         device = self.store.get(_last_new_key(sender), now)
         device = device if isinstance(device, str) else None
-        if finding.session is not None and device is not None and \
-                hash32(device) == finding.session:
-            ids, _ = self.escalation.challenged_sessions(self.store, sender, now)
-            if finding.session in ids:
-                return
-            self.escalation.challenge_session(self.store, sender, finding.session, now)
-        else:
-            device = None
-            self._escalate(sender, AccountAction.CHALLENGE, now)
-        self._notices.append(AccountNotice(now, sender, AccountAction.CHALLENGE,
-                                           finding.reason, device))
+        if finding.session is not None and finding.session in \
+                self.escalation.challenged_sessions(self.store, sender, now)[0]:
+            return  # that session is challenged already
+        action, device = self._apply(sender, finding, device, now)
+        if device is not None:
+            self.escalation.challenge_session(self.store, sender, hash32(device), now)
+        self._notices.append(AccountNotice(now, sender, action, finding.reason, device))
         del self._notices[:-MAX_NOTICES]
 
     def _escalate(self, user: str, action: AccountAction, now: float) -> None:

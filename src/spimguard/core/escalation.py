@@ -116,8 +116,14 @@ class Escalation:
     def after_message(self, store: Store, user: str, session: int, recipient: int,
                       new_session: bool, stopped: bool, metadata_score: float, now: float,
                       fresh: bool = True) -> Finding | None:
-        """Record the message; return the escalation it completes, if any."""
+        """Record the message; return the escalation it completes, if any.
+
+        Only stopped messages and messages from a new session are evidence for a rule:
+        the owner's ordinary, delivered messages (nearly all) neither read nor write
+        the record."""
         cfg = self.settings
+        if not stopped and not new_session:
+            return None
         entries = self._read(store, user, now)
         flags = (_STOPPED if stopped else 0) | (_NEW if new_session else 0)
         entries.append(Entry(now, session, recipient, flags, float(metadata_score)))

@@ -29,6 +29,7 @@ from spimguard.core.context import MessageContext
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
 from spimguard.detectors.metadata import DAY, IDLE, facts
+from spimguard.detectors.shared import people_strength
 from spimguard.state.sessions import DORMANT
 
 __all__ = ["DormantDetector"]
@@ -37,16 +38,6 @@ WINDOW = 3600.0
 IDLE_FACTOR = 1.25
 #: Weight of the finding from a session that is not new.
 KNOWN_SESSION = 0.5
-
-
-def _strength(n: int) -> float:
-    if n >= 8:
-        return 1.0
-    if n >= 5:
-        return 0.7
-    if n >= 3:
-        return 0.4
-    return 0.0
 
 
 class DormantDetector(DetectorBase):
@@ -72,7 +63,7 @@ class DormantDetector(DetectorBase):
             raise Abstain("no dormant recipient")
         woken = {e.recipient for e in f.outreach.since(ctx.now - WINDOW)
                  if e.flags & DORMANT} | f.dormant
-        s = _strength(len(woken))
+        s = people_strength(len(woken))
         if s == 0.0:
             return ()
         notes = []

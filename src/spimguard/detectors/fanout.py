@@ -29,7 +29,7 @@ from spimguard.core.context import MessageContext
 from spimguard.core.events import Event, MessageEvent
 from spimguard.core.signals import Abstain, Hit, SignalSpec
 from spimguard.detectors.base import DetectorBase
-from spimguard.detectors.shared import ALL_LINKS_WELL_KNOWN, message_domains
+from spimguard.detectors.shared import ALL_LINKS_WELL_KNOWN, message_domains, people_strength
 from spimguard.state.packed import hash32, pack_ts, pack_u32, unpack_u32
 from spimguard.state.profiles import profile_key, profile_of
 from spimguard.text.contacts import PAID_NUMBER, contact_details
@@ -81,16 +81,6 @@ def _pack(entries: list[Entry]) -> bytes:
 def _unpack(raw: bytes) -> list[Entry]:
     flat = unpack_u32(raw, 0, len(raw) // 4 - (len(raw) // 4) % 3)
     return [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
-
-
-def _strength(n: int) -> float:
-    if n >= 8:
-        return 1.0
-    if n >= 5:
-        return 0.7
-    if n >= 3:
-        return 0.4
-    return 0.0
 
 
 class FanoutDetector(DetectorBase):
@@ -163,7 +153,7 @@ class FanoutDetector(DetectorBase):
         now_rcpts = {hash32(r) for r in msg.recipients[:MAX_ENTRIES]} - replies
         for key, domain in keys:
             rcpts = {r for t, k, r in recent if k == key} | now_rcpts
-            s = _strength(len(rcpts))
+            s = people_strength(len(rcpts))
             if domain is None:
                 s *= 0.6
             if s > best[0]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from spimguard.core.context import MessageContext
 from spimguard.links.extract import Extraction, extract_links
 
-__all__ = ["ALL_LINKS_WELL_KNOWN", "LINK_LIMIT", "message_domains", "message_links"]
+__all__ = ["ALL_LINKS_WELL_KNOWN", "LINK_LIMIT", "message_domains", "message_links",
+           "people_strength"]
 
 #: Memo key set by the links detector (which runs first): True when every link
 #: of the message goes to an allowlisted, well-known site.
@@ -37,3 +38,15 @@ def message_domains(ctx: MessageContext) -> tuple[str, ...]:
         domains = ctx.memo["domains"] = tuple(dict.fromkeys(
             link.parts.registrable for link in ex.links))
     return domains
+
+
+def people_strength(n: int) -> float:
+    """How much "n people at once" weighs, the same for fan-out and wake-ups: 0.4 from
+    3, 0.7 from 5, 1 from 8 (two people is a conversation, not a crowd)."""
+    if n >= 8:
+        return 1.0
+    if n >= 5:
+        return 0.7
+    if n >= 3:
+        return 0.4
+    return 0.0

@@ -300,7 +300,7 @@ class World:
             if rec.first_action_ts is None:
                 rec.spam_before_action += 1
         if verdict is not None and verdict.account_action is not None:
-            self._on_account_action(sender, verdict.session, verdict.account_action.value)
+            self.on_account_action(sender, verdict.session, verdict.account_action.value)
         if stopped and self.enforce:
             return Delivery((), False)
         st.delivered += 1
@@ -348,12 +348,8 @@ class World:
         return not (self.enforce and user in self._logged_out)
 
     def on_account_action(self, user: str, session: str | None = None,
-                          action: str = "challenge") -> None:
+                          action: str = "lock") -> None:
         """The engine acted on ``user``'s account (or only on ``session``)."""
-        self._on_account_action(user, session, action)
-
-    def _on_account_action(self, user: str, session: str | None = None,
-                           action: str = "lock") -> None:
         # a challenge of the owner's own session leaves the attacker in (until the owner
         # re-authenticates and the account is unlocked, below)
         if self.enforce and (session is None or session == self.ids.attacker_device(user)):
